@@ -1,0 +1,140 @@
+"""Address value objects: what ``getHost()``/``getPeer()`` return.
+
+This module owns ``IPv4Address``, ``IPv6Address``, ``UNIXAddress`` and
+``HostnameAddress``, the plait twins of ``twisted.internet.address``.
+
+Rules:
+
+* Addresses are immutable values: equal when their fields are equal,
+  hashable, orderable within one class, and picklable.  (Twisted's attrs
+  classes are technically mutable; nobody should rely on that, and frozen
+  values are safe to use as dict keys.)
+* ``repr`` and ``str`` are Twisted's exactly, e.g.
+  ``IPv4Address(type='TCP', host='127.0.0.1', port=80)``.
+* ``type`` is checked at construction: only ``'TCP'`` and ``'UDP'``.
+* ``UNIXAddress.name`` is always ``bytes`` (or ``None`` for an unbound
+  client socket); its repr shows text.  Two UNIX addresses are also equal
+  when both paths exist and name the same file (``os.path.samefile``), so
+  the hash of an existing path is taken from its inode rather than its name.
+
+Tests: tests/unit/test_address.py
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from zope.interface import implementer
+
+from plait.interfaces import IAddress
+
+__all__ = ["HostnameAddress", "IPv4Address", "IPv6Address", "UNIXAddress"]
+
+_SOCKET_TYPES = ["TCP", "UDP"]
+
+
+def _checkType(type: str) -> None:
+    """Reject transport types other than TCP and UDP, in Twisted's words."""
+    if type not in _SOCKET_TYPES:
+        raise ValueError(f"'type' must be in {_SOCKET_TYPES!r} (got {type!r})")
+
+
+@implementer(IAddress)
+@dataclass(frozen=True, order=True, slots=True)
+class IPv4Address:
+    """An IPv4 socket endpoint: ``type`` is ``'TCP'`` or ``'UDP'``."""
+
+    type: str
+    host: str
+    port: int
+
+    def __post_init__(self) -> None:
+        _checkType(self.type)
+
+
+@implementer(IAddress)
+@dataclass(frozen=True, order=True, slots=True)
+class IPv6Address:
+    """An IPv6 socket endpoint, with the flow label and scope of ``sockaddr_in6``."""
+
+    type: str
+    host: str
+    port: int
+    flowInfo: int = 0
+    scopeID: int | str = 0
+
+    def __post_init__(self) -> None:
+        _checkType(self.type)
+
+
+@implementer(IAddress)
+@dataclass(frozen=True, order=True, slots=True)
+class HostnameAddress:
+    """A hostname and port that have not been resolved yet.
+
+    ``hostname`` is conventionally ``bytes`` (``b'example.com'``), as in
+    Twisted; it is stored as given.
+    """
+
+    hostname: bytes
+    port: int
+
+
+@implementer(IAddress)
+class UNIXAddress:
+    """The path of a UNIX-domain socket, or ``None`` for an unnamed one.
+
+    ``name`` may be given as ``str``, ``bytes`` or a path-like object and is
+    stored as ``bytes`` (filesystem encoding, so undecodable names survive).
+    """
+
+    __slots__ = ("name",)
+
+    name: bytes | None
+
+    def __init__(self, name: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None) -> None:
+        if name is None:
+            encoded = None
+        elif isinstance(name, (str, bytes, os.PathLike)):
+            encoded = os.fsencode(name)
+        else:
+            raise TypeError(
+                f"UNIXAddress name must be str, bytes, a path or None, not {name!r}"
+            )
+        object.__setattr__(self, "name", encoded)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError(f"UNIXAddress is immutable; cannot set {attr!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UNIXAddress, (self.name,))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UNIXAddress):
+            return NotImplemented
+        if self.name == other.name:
+            return True
+        if self.name is None or other.name is None:
+            return False
+        try:
+            return os.path.samefile(self.name, other.name)
+        except OSError:
+            # One of them does not exist (or cannot be stat'ed): names decide.
+            return False
+
+    def __hash__(self) -> int:
+        # Equal-by-samefile addresses must hash alike, so an existing path
+        # hashes by its (device, inode) pair rather than by its spelling.
+        if self.name is None:
+            return hash((UNIXAddress, None))
+        try:
+            status = os.stat(self.name)
+        except OSError:
+            return hash((UNIXAddress, self.name))
+        return hash((UNIXAddress, status.st_dev, status.st_ino))
+
+    def __repr__(self) -> str:
+        shown = None if self.name is None else os.fsdecode(self.name)
+        return f"UNIXAddress({shown!r})"

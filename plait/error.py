@@ -27,13 +27,13 @@ import socket
 from typing import Any
 
 __all__ = [
+    "CONNECTION_DONE",
+    "CONNECTION_LOST",
     "AlreadyCalled",
     "AlreadyCancelled",
     "AlreadyListened",
     "BadFileError",
     "BindError",
-    "CONNECTION_DONE",
-    "CONNECTION_LOST",
     "CannotListenError",
     "CertificateError",
     "ConnectBindError",

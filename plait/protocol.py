@@ -29,9 +29,18 @@ Rules:
   reported success or failure (``reactor.callLater(0, ...)``), so the user's
   ``connectionMade`` has run by the time the Deferred fires.
 
-Deliberate difference from Twisted: a jittered reconnect delay can come out
-negative in Twisted (``normalvariate`` is unbounded; Twisted issue #8714) and
-then trips ``callLater``'s check.  plait clamps the jittered delay at 0.
+Deliberate differences from Twisted:
+
+* A jittered reconnect delay can come out negative in Twisted
+  (``normalvariate`` is unbounded; Twisted issue #8714) and then trips
+  ``callLater``'s check.  plait clamps the jittered delay at 0.
+* Where Twisted ``assert``s (``buildProtocol`` with no ``protocol`` set, a
+  datagram protocol attached twice or stopped more often than started),
+  plait raises ``TypeError``/``RuntimeError`` with a message saying what to
+  fix, so the check survives ``python -O``.
+* ``ClientCreator.connectUNIX``/``connectSSL`` on a reactor without that
+  method return a failed Deferred (``NotImplementedError``) instead of
+  raising ``AttributeError``.
 
 Tests: tests/unit/test_protocol.py, tests/unit/test_reconnecting.py,
 tests/unit/test_clientcreator.py, tests/integration/test_clientcreator_real.py.
@@ -41,7 +50,9 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any, Callable, Generic, Protocol as TypingProtocol, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Protocol as TypingProtocol
 
 from zope.interface import implementer, providedBy
 from zope.interface.adapter import AdapterRegistry
@@ -57,37 +68,36 @@ from plait.interfaces import (
     IProtocolFactory,
 )
 
+if TYPE_CHECKING:
+    from typing import Self
+
 __all__ = [
-    "Factory",
-    "ClientFactory",
-    "ReconnectingClientFactory",
-    "connectionDone",
-    "Protocol",
-    "ServerFactory",
     "AbstractDatagramProtocol",
-    "DatagramProtocol",
-    "ConnectedDatagramProtocol",
     "ClientCreator",
+    "ClientFactory",
+    "ConnectedDatagramProtocol",
+    "DatagramProtocol",
+    "Factory",
+    "Protocol",
+    "ReconnectingClientFactory",
+    "ServerFactory",
+    "connectionDone",
 ]
 
 
+_plaitLogger = logging.getLogger("plait")
+
+
 def _logInfo(text: Callable[[], str]) -> None:
-    """Log the line ``text()`` through ``plait.log.msg``, building it lazily.
+    """Log the line ``text()`` through ``plait.log.msg``, built only if needed.
 
     Factory start/stop lines are emitted on every connection; formatting a
     ``repr`` nobody will read is measurable in the connection-churn
-    benchmark, so the check for a listener comes first.
+    benchmark.  ``plait.log.msg`` logs at INFO on the ``plait`` logger, so
+    the same cheap check it makes comes first here.
     """
-    if _logEnabled():
+    if _plaitLogger.isEnabledFor(logging.INFO):
         log.msg(text())
-
-
-def _logEnabled() -> bool:
-    """True if an informational ``plait.log.msg`` line would go anywhere."""
-    check = getattr(log, "msgEnabled", None)
-    if check is not None:
-        return bool(check())
-    return logging.getLogger("plait").isEnabledFor(logging.INFO)
 
 
 # --- stream protocols -------------------------------------------------------
@@ -147,7 +157,8 @@ _adapters = AdapterRegistry()
 
 
 def _adapterHook(iface: InterfaceClass, ob: object) -> object:
-    factory = _adapters.lookup1(providedBy(ob), iface, "")
+    # lookup() comes from zope's C base class, which its stubs do not show.
+    factory = _adapters.lookup([providedBy(ob)], iface, "")  # type: ignore[attr-defined]
     if factory is None:
         return None
     return factory(ob)
@@ -200,7 +211,6 @@ _adapters.register([IConsumer], IProtocol, "", ConsumerToProtocolAdapter)
 # --- factories ----------------------------------------------------------------
 
 _P = TypeVar("_P", bound=Protocol)
-_F = TypeVar("_F", bound="Factory[Any]")
 
 
 @implementer(IProtocolFactory, ILoggingContext)
@@ -217,7 +227,7 @@ class Factory(Generic[_P]):
     noisy: bool = True
 
     @classmethod
-    def forProtocol(cls: type[_F], protocol: Callable[[], Any], *args: Any, **kwargs: Any) -> _F:
+    def forProtocol(cls, protocol: Callable[[], Any], *args: Any, **kwargs: Any) -> Self:
         """Create ``cls(*args, **kwargs)`` whose ``protocol`` is ``protocol``."""
         factory = cls(*args, **kwargs)
         factory.protocol = protocol
@@ -233,8 +243,9 @@ class Factory(Generic[_P]):
         Called by ports and connectors, not by applications.
         """
         if not self.numPorts:
-            if self.noisy:
-                _logInfo(lambda: f"Starting factory {self!r}")
+            # Inline check rather than _logInfo: this runs once per connection.
+            if self.noisy and _plaitLogger.isEnabledFor(logging.INFO):
+                log.msg(f"Starting factory {self!r}")
             self.startFactory()
         self.numPorts += 1
 
@@ -248,8 +259,8 @@ class Factory(Generic[_P]):
             return
         self.numPorts -= 1
         if not self.numPorts:
-            if self.noisy:
-                _logInfo(lambda: f"Stopping factory {self!r}")
+            if self.noisy and _plaitLogger.isEnabledFor(logging.INFO):
+                log.msg(f"Stopping factory {self!r}")
             self.stopFactory()
 
     def startFactory(self) -> None:
@@ -332,7 +343,7 @@ class ReconnectingClientFactory(ClientFactory[_P]):
     connector: Any = None
     clock: Any = None
     continueTrying: int = 1
-    _random: _RandomSource = random  # type: ignore[assignment]
+    _random: _RandomSource = random
 
     def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
         """Schedule a retry unless ``stopTrying`` was called."""
@@ -365,7 +376,7 @@ class ReconnectingClientFactory(ClientFactory[_P]):
         self.retries += 1
         if self.maxRetries is not None and self.retries > self.maxRetries:
             if self.noisy:
-                _logInfo(lambda: "Abandoning %s after %d retries." % (connector, self.retries))
+                _logInfo(lambda: f"Abandoning {connector} after {self.retries} retries.")
             return
 
         if self.jitter:
@@ -375,7 +386,8 @@ class ReconnectingClientFactory(ClientFactory[_P]):
             self.delay = max(0.0, jittered)
 
         if self.noisy:
-            _logInfo(lambda: "%s will retry in %d seconds" % (connector, self.delay))
+            # Twisted formats with %d: the delay is truncated, 0.9 s prints as 0.
+            _logInfo(lambda: f"{connector} will retry in {int(self.delay)} seconds")
 
         def reconnector() -> None:
             self._callID = None

@@ -89,6 +89,19 @@ class Printer(Protocol):
             say(self.step, "received:", line)
 
 
+class Chatty(Printer):
+    """Says hello once connected, then hangs up a moment later."""
+
+    step = "1 ClientFactory"
+
+    def __init__(self, reactor: Any) -> None:
+        self.reactor = reactor
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"hello\n")
+        self.reactor.callLater(0.3, self.transport.loseConnection)
+
+
 class EchoClientFactory(ClientFactory):
     """Step 1: the howto's factory that prints every state it goes through."""
 
@@ -100,11 +113,7 @@ class EchoClientFactory(ClientFactory):
 
     def buildProtocol(self, addr: Any) -> Protocol:
         say("1 ClientFactory", "Connected.")
-        p = Printer()
-        p.step = "1 ClientFactory"
-        self.reactor.callLater(0.1, p.transport.write, b"hello\n")
-        self.reactor.callLater(0.3, p.transport.loseConnection)
-        return p
+        return Chatty(self.reactor)
 
     def clientConnectionLost(self, connector: Any, reason: Failure) -> None:
         say("1 ClientFactory", "Lost connection.  Reason:", reason.getErrorMessage())

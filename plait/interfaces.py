@@ -1,212 +1,793 @@
-"""The zope.interface contracts of plait (skeleton; full prose follows).
+"""The contracts of plait, written as zope.interface interfaces.
+
+This module owns the *specification* of plait: every interface a Twisted
+client program may ask about (``IProtocol.providedBy(p)``,
+``verifyObject(IReactorTCP, reactor)``) with the same name, the same methods
+and the same signatures as ``twisted.internet.interfaces`` in Twisted 26.10.
+It contains no behaviour.  The docstrings are the part that matters: each one
+says when a method is called, how many times, in which order, and what the
+caller may assume about re-entrancy.  Implementations elsewhere in plait are
+checked against these docstrings by the unit and contract tests.
+
+Rules:
+
+* Layer 0: this module imports only ``zope.interface`` and the standard
+  library at run time.  Names from other plait modules (``Deferred``,
+  ``Failure``) appear in annotations only, under ``TYPE_CHECKING``.
+* Methods are declared without ``self``, as zope.interface expects; the
+  signature string zope reports (``IReactorTCP['connectTCP']
+  .getSignatureString()``) is exactly Twisted's, defaults included.
+* Parameter types are as narrow as the contract promises and return types as
+  wide as it allows, so that with the ``mypy-zope`` plugin every
+  ``@implementer`` class is a valid subtype.
+* An interface names *what* is guaranteed.  How plait meets a guarantee is
+  the business of the implementing module.
+
+Words used throughout:
+
+* *The loop* is one run of the reactor's main loop: run the calls queued from
+  other threads, run the timed calls that are due, wait once in the selector,
+  then dispatch ``doRead``/``doWrite`` on ready descriptors.
+* *Re-entrant delivery* means calling back into user code from inside a call
+  the user made.  plait never does this for lifecycle callbacks: for example
+  ``connectionLost`` is never invoked from inside ``loseConnection()``; it
+  arrives later, from the loop.
+
+Deliberate divergences from Twisted (each has a test):
+
+* ``IReactorTime.seconds()`` is monotonic (``time.monotonic``), not wall
+  clock time (Twisted uses ``time.time``).  A timer is never fired early or
+  late because someone changed the system clock.  Code that wants wall clock
+  time should call ``time.time()`` itself.
+* ``IHalfCloseableProtocol.writeConnectionLost`` is documented here as it
+  actually behaves on Twisted's TCP transport: it *is* called once a
+  ``loseWriteConnection()`` has flushed (Twisted's own docstring says it is
+  never called for TCP; its implementation calls it).
 
 Tests: tests/unit/test_interfaces.py, tests/unit/test_verify.py
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from zope.interface import Attribute, Interface
 
-if TYPE_CHECKING:  # pragma: no cover - names for annotations only
+if TYPE_CHECKING:  # pragma: no cover - annotations only; keeps layer 0 clean
     from plait.defer import Deferred
     from plait.failure import Failure
 
 
+# ---------------------------------------------------------------------------
+# Addresses and logging
+# ---------------------------------------------------------------------------
+
+
 class IAddress(Interface):
-    """An address, such as the endpoint of a connection."""
+    """I am the address of one end of a connection, or of a listening port.
+
+    A marker: I declare no methods.  Providers (``IPv4Address``,
+    ``IPv6Address``, ``UNIXAddress``, ``HostnameAddress``) are immutable
+    value objects: hashable, and equal when their fields are equal.
+    """
 
 
 class ILoggingContext(Interface):
-    """An object that gives log messages a prefix."""
+    """I give the log messages written about me a short prefix.
+
+    The reactor uses the prefix when it logs an error raised by a
+    descriptor's callback, and transports build theirs from their protocol's
+    (a TCP client transport for protocol ``Echo`` logs as ``Echo,client``).
+    """
 
     def logPrefix() -> str:
-        """Return the prefix for log messages about this object."""
+        """Return the prefix, a short string without brackets.
+
+        May be called any number of times, at any point of the object's
+        life, including after it has been closed.  Must not raise.
+        """
+
+
+# ---------------------------------------------------------------------------
+# Protocols and factories
+# ---------------------------------------------------------------------------
 
 
 class IProtocol(Interface):
-    """The application side of a connection."""
+    """I am the application side of one stream connection.
+
+    A transport drives me through one fixed lifecycle::
+
+        makeConnection -> connectionMade -> dataReceived* -> connectionLost
+
+    * ``makeConnection`` is called exactly once, by whoever attaches me to a
+      transport; it stores the transport and then calls ``connectionMade``.
+    * ``dataReceived`` is called zero or more times, only between
+      ``connectionMade`` and ``connectionLost``.
+    * ``connectionLost`` is called exactly once, last, and only if
+      ``makeConnection`` was called.  Nothing is called on me after it.
+
+    None of my methods is ever called re-entrantly: while one of them runs,
+    the transport does not call another one, and a call I make on my
+    transport (``write``, ``loseConnection``, ``abortConnection``...) never
+    calls back into me before it returns.  In particular ``connectionLost``
+    is delivered from the loop, after ``loseConnection()`` has returned.
+
+    If ``connectionMade`` or ``dataReceived`` raises, the reactor logs the
+    exception and closes the connection; ``connectionLost`` then receives a
+    ``Failure`` wrapping that exception.
+    """
 
     def dataReceived(data: bytes) -> None:
-        """Bytes arrived."""
+        """Handle some bytes received from the peer.
+
+        ``data`` is non-empty and is an arbitrary slice of the stream: a
+        message the peer sent with one write may arrive split across several
+        calls, and several messages may arrive in one.  Framing is my job
+        (see ``plait.protocols.basic``).
+        """
 
     def connectionLost(reason: Failure) -> None:
-        """The connection is gone."""
+        """Handle the end of the connection; the last call I receive.
+
+        ``reason`` wraps ``error.ConnectionDone`` for a clean close (either
+        side closed after flushing), ``error.ConnectionLost`` or a subclass
+        (``ConnectionAborted`` after ``abortConnection()``) for an unclean
+        one, or the exception that an earlier callback of mine raised.
+        Called exactly once; the transport must not be written to afterwards
+        (writes are silently dropped).
+        """
 
     def makeConnection(transport: ITransport) -> None:
-        """Attach to a transport, then call connectionMade."""
+        """Attach me to ``transport`` and then call ``connectionMade``.
+
+        Called exactly once, before any other method of this interface.
+        Implementations set ``self.transport`` before calling
+        ``connectionMade`` so that the latter can write.
+        """
 
     def connectionMade() -> None:
-        """The connection is ready."""
+        """Handle the connection becoming usable.
+
+        Called exactly once, from ``makeConnection``.  ``self.transport`` is
+        set and may be written to; for a client the peer address is known.
+        For TLS this runs before the handshake has completed (see
+        ``IHandshakeListener``).
+        """
 
 
 class IProtocolFactory(Interface):
-    """Builds protocols for connections."""
+    """I build one protocol per connection, and am told when I am in use.
+
+    ``doStart`` and ``doStop`` bracket my use by listening ports and
+    connectors: each user calls ``doStart`` once before its first
+    ``buildProtocol`` and ``doStop`` once when it is done.  Implementations
+    count the users and run their start/stop hooks on the transitions
+    from zero users to one and from one user to zero.
+    """
 
     def buildProtocol(addr: IAddress) -> IProtocol | None:
-        """Return a protocol for a new connection, or None to refuse it."""
+        """Return a new protocol for a connection with ``addr``, or ``None``.
+
+        ``addr`` is the peer's address.  Called once per accepted or
+        established connection, before that protocol's ``makeConnection``.
+        Returning ``None`` refuses the connection: the transport closes it
+        and no protocol callbacks run.  An exception is treated like a
+        refusal and is logged (endpoints report it through their Deferred).
+        """
 
     def doStart() -> None:
-        """Called before the first use."""
+        """Note one more user; start the factory if it had none.
+
+        Called by ports and connectors before they first build a protocol.
+        """
 
     def doStop() -> None:
-        """Called after the last use."""
+        """Note one user fewer; stop the factory if none remain.
+
+        Called once per earlier ``doStart``.  An extra call while the
+        factory has no users is ignored.
+        """
+
+
+class IHalfCloseableProtocol(Interface):
+    """I am a protocol that can keep talking after one direction closes.
+
+    A transport checks ``IHalfCloseableProtocol.providedBy(protocol)``.  A
+    protocol that does not provide me has the whole connection closed when
+    the peer stops sending.
+    """
+
+    def readConnectionLost() -> None:
+        """Handle the peer's end of stream: it will send no more bytes.
+
+        Called at most once, after the last ``dataReceived``.  The
+        connection stays open for writing; I must eventually call
+        ``loseConnection()`` myself, which leads to ``connectionLost``.
+        """
+
+    def writeConnectionLost() -> None:
+        """Handle my own write side having shut down.
+
+        Called at most once, from the loop, after a ``loseWriteConnection()``
+        has flushed the buffer and sent end-of-stream to the peer.  I can
+        still receive data.
+        """
+
+
+class IFileDescriptorReceiver(Interface):
+    """I am a protocol that can receive file descriptors over a UNIX socket.
+
+    plait does not pass descriptors; the interface exists so that code
+    asking about it can import it.
+    """
+
+    def fileDescriptorReceived(descriptor: int) -> None:
+        """Take ownership of ``descriptor``, received from the peer."""
+
+
+class IHandshakeListener(Interface):
+    """I am a protocol that wants to know when a TLS handshake finishes.
+
+    Only TLS transports honour me; wrappers (endpoints) pass the call on
+    to the user's protocol when it provides me.
+    """
+
+    def handshakeCompleted() -> None:
+        """Handle the completion of the TLS handshake.
+
+        Called after ``connectionMade``, once the handshake has completed
+        and the peer's certificate was verified, and again after each
+        renegotiation.  Not called if the handshake fails (the connection is
+        lost instead).
+        """
+
+
+class IProtocolNegotiationFactory(Interface):
+    """I am a factory whose protocols support ALPN negotiation."""
+
+    def acceptableProtocols() -> list[bytes]:
+        """Return the ALPN protocol names I accept, most preferred first.
+
+        Called when a TLS connection is set up; each name is bytes such as
+        ``b"h2"``.
+        """
+
+
+# ---------------------------------------------------------------------------
+# Transports
+# ---------------------------------------------------------------------------
 
 
 class ITransport(Interface):
-    """A bidirectional byte stream."""
+    """I am a bidirectional byte stream, as seen by the protocol using me.
+
+    Writes never block and never fail synchronously because of the network:
+    data is buffered and sent when the socket is writable, in order.  Errors
+    surface later, as the reason given to ``connectionLost``.  None of my
+    methods calls back into the protocol before returning.
+    """
 
     def write(data: bytes) -> None:
-        """Queue bytes for sending."""
+        """Queue ``data`` to be sent after everything written before.
+
+        ``data`` must be ``bytes``; anything else (``str``, ``bytearray``,
+        ``memoryview``) raises ``TypeError``.  Empty bytes are ignored, and
+        so are writes after the connection is lost.  Writes made after
+        ``loseConnection()`` but before the close completes are still sent.
+        """
 
     def writeSequence(data: Iterable[bytes]) -> None:
-        """Queue several byte strings for sending."""
+        """Queue each item of ``data``, as successive ``write`` calls would.
+
+        Every item is type-checked before any is queued.
+        """
 
     def loseConnection() -> None:
-        """Close after flushing."""
+        """Close the connection once everything written has been sent.
+
+        Stops reading at once.  If a producer is registered, the close waits
+        until it unregisters.  The protocol's ``connectionLost`` (with
+        ``ConnectionDone``) arrives later, from the loop, never from inside
+        this call.  Calling again while closing, or after the close, does
+        nothing.
+        """
 
     def getPeer() -> IAddress:
-        """Return the remote address."""
+        """Return the address of the remote end.  Valid until the close."""
 
     def getHost() -> IAddress:
-        """Return the local address."""
+        """Return the address of this end.  Valid until the close."""
 
 
 class ITCPTransport(ITransport):
-    """A TCP transport."""
+    """I am a TCP connection, with half-close, abort and socket options."""
 
     def loseWriteConnection() -> None:
-        """Half-close: shut down the write side after flushing."""
+        """Send end-of-stream to the peer once the buffer has drained.
+
+        Reading continues.  When the buffer is flushed the write side is
+        shut down and, if the protocol provides ``IHalfCloseableProtocol``,
+        its ``writeConnectionLost()`` is called from the loop.  Later writes
+        are ignored.
+        """
 
     def abortConnection() -> None:
-        """Close immediately, discarding buffered data."""
+        """Close the connection now, discarding whatever is buffered.
+
+        Ignores registered producers.  The peer sees a reset.  The
+        protocol's ``connectionLost`` receives ``ConnectionAborted``, from
+        the loop, not from inside this call.  A no-op once the connection is
+        closed or being aborted.
+        """
 
     def getTcpNoDelay() -> bool:
-        """Return whether TCP_NODELAY is on."""
+        """Return whether Nagle's algorithm is off (``TCP_NODELAY``)."""
 
     def setTcpNoDelay(enabled: bool) -> None:
-        """Turn TCP_NODELAY on or off."""
+        """Turn ``TCP_NODELAY`` on or off; off by default."""
 
     def getTcpKeepAlive() -> bool:
-        """Return whether SO_KEEPALIVE is on."""
+        """Return whether ``SO_KEEPALIVE`` is on."""
 
     def setTcpKeepAlive(enabled: bool) -> None:
-        """Turn SO_KEEPALIVE on or off."""
+        """Turn ``SO_KEEPALIVE`` on or off; off by default."""
 
     def getHost() -> IAddress:
-        """Return the local IPv4Address or IPv6Address."""
+        """Return the local address: an ``IPv4Address`` or ``IPv6Address``."""
 
     def getPeer() -> IAddress:
-        """Return the remote IPv4Address or IPv6Address."""
+        """Return the remote address: an ``IPv4Address`` or ``IPv6Address``.
+
+        For a client this is the address actually connected to (after name
+        resolution), not the name it was asked for.
+        """
 
 
 class ITLSTransport(ITCPTransport):
-    """A TCP transport that can switch to TLS."""
+    """I am a TCP connection that can switch to TLS in the middle of a stream."""
 
-    def startTLS(contextFactory: object) -> None:
-        """Start TLS on this connection."""
+    def startTLS(
+        contextFactory: IOpenSSLClientConnectionCreator
+        | IOpenSSLServerConnectionCreator,
+    ) -> None:
+        """Start a TLS handshake on this connection.
+
+        Bytes written before the call go out in clear; bytes written after
+        are encrypted.  ``contextFactory`` is a client connection creator
+        (``optionsForClientTLS``) for a client and a server one
+        (``CertificateOptions``) for a server.  From then on the transport
+        also provides ``ISSLTransport``.  Called at most once.
+        """
 
 
 class ISSLTransport(ITCPTransport):
-    """A TLS transport."""
+    """I am a TLS connection."""
 
     def getPeerCertificate() -> object:
-        """Return the peer's certificate."""
+        """Return the peer's certificate, or ``None`` before the handshake.
+
+        The type of the object is defined by ``plait.ssl``.  Only meaningful
+        once the handshake has completed.
+        """
 
 
 class INegotiated(ISSLTransport):
-    """A TLS transport that can report the ALPN-negotiated protocol."""
+    """I am a TLS connection that reports the application protocol chosen by ALPN."""
 
-    negotiatedProtocol = Attribute("The negotiated protocol (bytes) or None.")
+    negotiatedProtocol = Attribute(
+        "The protocol name (bytes) both sides agreed on with ALPN, or None if "
+        "none was negotiated.  Only meaningful once the handshake completed."
+    )
 
 
 class IUNIXTransport(ITransport):
-    """A UNIX-socket transport."""
+    """I am a UNIX stream socket connection."""
 
     def sendFileDescriptor(descriptor: int) -> None:
-        """Send a file descriptor to the peer."""
+        """Queue ``descriptor`` to be passed to the peer with the next write.
+
+        Named for completeness; plait does not pass descriptors.
+        """
 
 
 class ISystemHandle(Interface):
-    """An object wrapping an OS handle."""
+    """I wrap an operating system object that callers may want to touch."""
 
     def getHandle() -> object:
-        """Return the OS handle (a socket object for TCP)."""
+        """Return the OS object: the ``socket.socket`` for TCP and UNIX.
+
+        Using it can break the transport's invariants; read options from it,
+        do not read or write data through it.
+        """
+
+
+class IHalfCloseableDescriptor(Interface):
+    """I am a descriptor (transport side) that supports half-close."""
+
+    def writeConnectionLost(reason: Failure) -> None:
+        """Record that the write side is shut down; reading may continue.
+
+        Called at most once, by the descriptor itself once a half-close
+        has flushed.
+        """
+
+    def readConnectionLost(reason: Failure) -> None:
+        """Record that the peer sent end-of-stream.
+
+        Called at most once.  Tells a half-closeable protocol, or closes the
+        whole connection if the protocol does not provide
+        ``IHalfCloseableProtocol``.
+        """
+
+
+# ---------------------------------------------------------------------------
+# Producers and consumers: back-pressure
+# ---------------------------------------------------------------------------
+
+
+class IProducer(Interface):
+    """I produce data for a consumer (see ``IConsumer``).
+
+    I come in two kinds.  A *push* producer (``IPushProducer``, registered
+    with ``streaming=True``) writes whenever it has data, until the consumer
+    asks it to pause.  A *pull* producer (``IPullProducer``, registered with
+    ``streaming=False``) writes exactly once each time the consumer asks.
+    """
+
+    def stopProducing() -> None:
+        """Stop producing for good; no more writes to the consumer.
+
+        Called at most once, when the consumer goes away (for a transport:
+        when the connection is lost).  Must not raise.  No other method is
+        called after it.
+        """
+
+
+class IPushProducer(IProducer):
+    """I write to my consumer until it tells me to pause.
+
+    The consumer calls ``pauseProducing`` when its buffer is full and
+    ``resumeProducing`` when the buffer has drained; calls alternate, and I
+    start in the producing state.
+    """
+
+    def pauseProducing() -> None:
+        """Stop writing until ``resumeProducing`` is called.
+
+        A write already in progress may complete; a transport being paused
+        stops reading from its socket.
+        """
+
+    def resumeProducing() -> None:
+        """Start writing again after ``pauseProducing``."""
+
+
+class IPullProducer(IProducer):
+    """I write to my consumer only when asked, one chunk at a time."""
+
+    def resumeProducing() -> None:
+        """Write exactly one chunk to the consumer, then wait to be asked again.
+
+        The consumer calls this on registration and every time its buffer
+        empties.  When I have nothing left I unregister myself.
+        """
+
+
+class IConsumer(Interface):
+    """I consume data written by a producer, and exert back-pressure.
+
+    At most one producer is registered at a time.  While a push producer is
+    registered I call its ``pauseProducing`` when more than my buffer limit
+    is queued and its ``resumeProducing`` once the queue drains; a pull
+    producer has ``resumeProducing`` called whenever the queue is empty.
+    A transport's ``loseConnection()`` waits for the producer to unregister.
+    """
+
+    def registerProducer(producer: IProducer, streaming: bool) -> None:
+        """Attach ``producer``; ``streaming`` is True for a push producer.
+
+        Raises ``RuntimeError`` if a producer is already registered.  If I am
+        already closed, ``producer.stopProducing()`` is called instead.  A
+        pull producer gets its first ``resumeProducing()`` from here or from
+        the loop.
+        """
+
+    def unregisterProducer() -> None:
+        """Detach the current producer.
+
+        Called by the producer when it is done.  A pending
+        ``loseConnection()`` may then complete.
+        """
+
+    def write(data: bytes) -> None:
+        """Consume ``data``; the same contract as ``ITransport.write``."""
+
+
+# ---------------------------------------------------------------------------
+# Descriptors: the reactor <-> transport contract
+# ---------------------------------------------------------------------------
+
+
+class IFileDescriptor(ILoggingContext):
+    """I am something the reactor can watch: an object with an OS descriptor.
+
+    The reactor calls my methods only from the loop, never concurrently.
+    """
+
+    def fileno() -> int:
+        """Return my descriptor number, or -1 once I am closed.
+
+        Must stay the same while I am registered with the reactor.  The
+        reactor treats -1 as "finished" and drops me.
+        """
+
+    def connectionLost(reason: Failure) -> None:
+        """Release everything: I am finished and no longer watched.
+
+        Called exactly once, by the reactor or by myself, after I have been
+        removed from reading and writing.  ``reason`` wraps the cause: the
+        value ``doRead``/``doWrite`` returned, the exception they raised, or
+        ``ConnectionLost`` when the reactor shuts down with me registered.
+        """
+
+
+class IReadDescriptor(IFileDescriptor):
+    """I am a descriptor the reactor can watch for readability."""
+
+    def doRead() -> object:
+        """Read what is available without blocking.
+
+        Called by the loop when the selector reports me readable and I am
+        registered with ``addReader``.  Returns ``None`` normally.  Returning
+        anything else (an exception instance or a ``Failure``) means "I am
+        finished": the reactor removes me and calls
+        ``connectionLost(Failure(value))``.  If I raise, the reactor logs the
+        error with my ``logPrefix()`` and does the same with the exception.
+        """
+
+
+class IWriteDescriptor(IFileDescriptor):
+    """I am a descriptor the reactor can watch for writability."""
+
+    def doWrite() -> object:
+        """Write what is buffered without blocking.
+
+        Called by the loop when the selector reports me writable and I am
+        registered with ``addWriter``.  Return value and exceptions are
+        handled as for ``IReadDescriptor.doRead``.  I remove myself from
+        writing once my buffer is empty.
+        """
+
+
+class IReadWriteDescriptor(IReadDescriptor, IWriteDescriptor):
+    """I am a descriptor that is both read and written, such as a TCP socket."""
+
+
+class IReactorFDSet(Interface):
+    """I watch descriptors and call them when they are ready.
+
+    All four add/remove methods are idempotent and must be called from the
+    reactor thread.  A descriptor is watched by the selector while it is in
+    either set.  My own internal descriptors (the waker) are never reported
+    by ``getReaders``/``getWriters``.
+    """
+
+    def addReader(reader: IReadDescriptor) -> None:
+        """Call ``reader.doRead()`` from the loop whenever it is readable.
+
+        Adding a reader that is already added does nothing.
+        """
+
+    def addWriter(writer: IWriteDescriptor) -> None:
+        """Call ``writer.doWrite()`` from the loop whenever it is writable.
+
+        Adding a writer that is already added does nothing.
+        """
+
+    def removeReader(reader: IReadDescriptor) -> None:
+        """Stop watching ``reader`` for readability; no-op if not watched.
+
+        Takes effect immediately: a ``doRead`` for it that is already due in
+        the current loop iteration is not delivered.
+        """
+
+    def removeWriter(writer: IWriteDescriptor) -> None:
+        """Stop watching ``writer`` for writability; no-op if not watched."""
+
+    def removeAll() -> list[IReadDescriptor | IWriteDescriptor]:
+        """Stop watching every descriptor and return them, each once.
+
+        The reactor's internal descriptors are neither removed nor returned.
+        Used at shutdown, which then calls ``connectionLost`` on each.
+        """
+
+    def getReaders() -> list[IReadDescriptor]:
+        """Return the descriptors watched for readability, as a new list."""
+
+    def getWriters() -> list[IWriteDescriptor]:
+        """Return the descriptors watched for writability, as a new list."""
+
+
+# ---------------------------------------------------------------------------
+# Connectors and listening ports
+# ---------------------------------------------------------------------------
 
 
 class IConnector(Interface):
-    """A client connection attempt that can be retried."""
+    """I am a client's connection attempt, and I can be retried.
+
+    ``reactor.connectTCP`` (and friends) return me already connecting.  My
+    ``state`` attribute is one of three strings::
+
+        "disconnected" --connect()--> "connecting"
+        "connecting"   --success----> "connected"      (buildProtocol)
+        "connecting"   --failure----> "disconnected"   (clientConnectionFailed)
+        "connecting"   --stopConnecting()-> "disconnected" (failed with UserError)
+        "connected"    --lost-------> "disconnected"   (clientConnectionLost)
+
+    With a ``ClientFactory`` the callbacks run in this order::
+
+        doStart -> startedConnecting
+            -> (buildProtocol -> ... -> clientConnectionLost
+                | clientConnectionFailed)
+            -> doStop
+
+    ``doStart`` is called only the first time this connector starts the
+    factory, and ``doStop`` is skipped if the factory called ``connect()``
+    again from inside ``clientConnectionFailed``/``clientConnectionLost``
+    (which retries at once, on the same connector).  ``startedConnecting``
+    runs inside ``connect()``; ``buildProtocol``, ``clientConnectionFailed``
+    and ``clientConnectionLost`` are delivered from the loop, except the
+    failure caused by ``stopConnecting()``, which is reported before that
+    call returns.
+    """
 
     def stopConnecting() -> None:
-        """Abandon the attempt in progress."""
+        """Abandon the connection attempt in progress.
+
+        Only valid in state ``"connecting"``; otherwise raises
+        ``error.NotConnectingError``.  The attempt fails with
+        ``error.UserError``: the state becomes ``"disconnected"`` and the
+        factory's ``clientConnectionFailed`` receives the failure before
+        this call returns (as in Twisted; endpoints and
+        ``ReconnectingClientFactory.stopTrying`` rely on it).
+        """
 
     def disconnect() -> None:
-        """Stop connecting or drop the connection."""
+        """Stop whatever I am doing.
+
+        ``"connecting"``: same as ``stopConnecting()``.  ``"connected"``:
+        calls ``loseConnection()`` on the transport.  ``"disconnected"``:
+        does nothing.  Never raises because of the state.
+        """
 
     def connect() -> None:
-        """Start connecting."""
+        """Start a new connection attempt with the same factory and address.
+
+        Only valid in state ``"disconnected"``; otherwise raises
+        ``RuntimeError`` naming the current state.  Typically called from
+        ``clientConnectionLost`` or ``clientConnectionFailed`` to reconnect.
+        The connect timeout covers name resolution and the TCP handshake.
+        """
 
     def getDestination() -> IAddress:
-        """Return the address being connected to."""
+        """Return the address I connect to, as given (an unresolved name stays a name)."""
 
 
-class IDelayedCall(Interface):
-    """A call scheduled by IReactorTime.callLater."""
+class IListeningPort(Interface):
+    """I am a port accepting connections (or datagrams) for a factory."""
 
-    def getTime() -> float:
-        """Return the time at which the call will run."""
+    def startListening() -> None:
+        """Bind and start accepting connections.
 
-    def cancel() -> None:
-        """Cancel the call."""
+        Calls the factory's ``doStart``.  Raises ``error.CannotListenError``
+        synchronously if the address cannot be bound.  The reactor's
+        ``listen*`` methods call this before returning me.
+        """
 
-    def delay(secondsLater: float) -> None:
-        """Postpone the call."""
+    def stopListening() -> Deferred[None] | None:
+        """Stop accepting connections; connections already made stay open.
 
-    def reset(secondsFromNow: float) -> None:
-        """Reschedule the call relative to now."""
+        Returns a ``Deferred`` that fires once the socket is closed and the
+        factory's ``doStop`` has run (from the loop, never synchronously), or
+        ``None`` if I was not listening.
+        """
 
-    def active() -> bool:
-        """Return True if the call has neither run nor been cancelled."""
+    def getHost() -> IAddress:
+        """Return the bound address; with port 0 this gives the real port."""
 
 
-class IReactorTime(Interface):
-    """Time and timed calls."""
-
-    def seconds() -> float:
-        """Return the current time (monotonic in plait)."""
-
-    def callLater(
-        delay: float, callable: Callable[..., Any], *args: object, **kwargs: object
-    ) -> IDelayedCall:
-        """Call callable(*args, **kwargs) after delay seconds."""
-
-    def getDelayedCalls() -> Sequence[IDelayedCall]:
-        """Return all pending delayed calls."""
+# ---------------------------------------------------------------------------
+# The reactor
+# ---------------------------------------------------------------------------
 
 
 class IReactorCore(Interface):
-    """The reactor's lifecycle."""
+    """I am the reactor's lifecycle: run, stop, and system event triggers.
 
-    running = Attribute("True while the reactor is running.")
+    Lifecycle::
+
+        (not started) --run()--> running --stop()--> stopped (final)
+                                    \\--crash()--> not running (run() again ok)
+
+    ``run()`` fires the ``"startup"`` event and then loops; ``stop()``
+    makes the loop fire ``"shutdown"`` and return.  A reactor that has been
+    stopped cannot run again (``error.ReactorNotRestartable``).
+
+    System events are named by arbitrary strings (``"startup"``,
+    ``"shutdown"`` and any custom name).  Firing an event runs its triggers
+    in three phases, in this order:
+
+    * ``"before"`` triggers, in registration order.  A trigger may return a
+      ``Deferred``; the next phase waits until all of them have fired.
+    * ``"during"`` triggers.  During ``"shutdown"`` the reactor's own
+      trigger runs first, so user triggers already see ``running == False``;
+      then remaining connections get ``connectionLost`` and the thread pool
+      is stopped.
+    * ``"after"`` triggers.  ``callWhenRunning`` registers here for
+      ``"startup"``.
+
+    An exception raised by a trigger is logged and does not prevent the
+    others from running.
+    """
+
+    running = Attribute(
+        "True from the 'during startup' phase until stop() or crash(); "
+        "False during 'during shutdown' and 'after shutdown' triggers."
+    )
 
     def resolve(name: str, timeout: Sequence[int] = (1, 3, 11, 45)) -> Deferred[str]:
-        """Resolve a hostname to an IPv4 address."""
+        """Return a ``Deferred`` firing with one IPv4 address for ``name``.
+
+        An IPv4 literal succeeds immediately with itself, ``""`` with
+        ``"0.0.0.0"``; other names go to the installed ``IResolverSimple``.
+        Fails with ``error.DNSLookupError`` when the name has no IPv4
+        address.  ``timeout`` is a sequence of retry timeouts in seconds
+        that resolvers may honour.
+        """
 
     def run() -> None:
-        """Run the event loop until stop() or crash()."""
+        """Fire ``"startup"``, then run the loop until ``stop()`` or ``crash()``.
+
+        Blocks the calling thread; returns after the ``"shutdown"`` event has
+        completed (or right after ``crash()``).  Raises
+        ``error.ReactorAlreadyRunning`` if already running and
+        ``error.ReactorNotRestartable`` if ``stop()`` ever completed.
+        """
 
     def stop() -> None:
-        """Stop the event loop, running shutdown triggers."""
+        """Ask the loop to fire ``"shutdown"`` and then return from ``run()``.
+
+        Returns immediately; the shutdown happens at the end of the current
+        or next loop iteration, not inside this call.  Raises
+        ``error.ReactorNotRunning`` if the reactor is not running or is
+        already stopping.  The reactor cannot be restarted afterwards.
+        """
 
     def crash() -> None:
-        """Stop the event loop without running shutdown triggers."""
+        """Make ``run()`` return as soon as possible, without ``"shutdown"``.
+
+        No triggers run and connections stay open.  ``running`` becomes
+        False and ``run()`` may be called again.  Meant for tests.
+        """
 
     def iterate(delay: float) -> None:
-        """Run one iteration of the event loop."""
+        """Run one loop iteration, waiting at most ``delay`` seconds for I/O.
+
+        Runs thread-queued calls and due timed calls, then waits once in the
+        selector and dispatches ready descriptors.  Implementations default
+        ``delay`` to 0.  Must not be called from inside the running loop.
+        """
 
     def fireSystemEvent(eventType: str) -> None:
-        """Fire a system event."""
+        """Run the before/during/after triggers registered for ``eventType``.
+
+        Returns once the ``"before"`` phase has run; the later phases may run
+        later if before-triggers returned unfired Deferreds.  An event with no
+        triggers does nothing.
+        """
 
     def addSystemEventTrigger(
         phase: str,
@@ -215,170 +796,194 @@ class IReactorCore(Interface):
         *args: object,
         **kwargs: object,
     ) -> Any:
-        """Add a trigger to a system event; return its ID."""
+        """Call ``callable(*args, **kwargs)`` in ``phase`` of ``eventType``.
+
+        ``phase`` is ``"before"``, ``"during"`` or ``"after"``; anything else
+        raises ``KeyError``.  The trigger runs each time the event fires
+        until removed.  Returns an opaque ID for
+        ``removeSystemEventTrigger``.
+        """
 
     def removeSystemEventTrigger(triggerID: Any) -> None:
-        """Remove a trigger."""
+        """Remove the trigger whose ID ``addSystemEventTrigger`` returned.
+
+        Raises ``ValueError`` if it was already removed, and ``ValueError``,
+        ``KeyError`` or ``TypeError`` for something that is not an ID.
+        """
 
     def callWhenRunning(
         callable: Callable[..., Any], *args: object, **kwargs: object
     ) -> Any | None:
-        """Call now if running, else at startup; return None or a trigger ID."""
+        """Call ``callable(*args, **kwargs)`` once the reactor is running.
+
+        If it is running already the call happens now, inside this call, and
+        ``None`` is returned.  Otherwise it becomes an ``"after"``
+        ``"startup"`` trigger and its trigger ID is returned.
+        """
 
 
-class IListeningPort(Interface):
-    """A listening port."""
+class IDelayedCall(Interface):
+    """I am a call scheduled with ``IReactorTime.callLater``.
 
-    def startListening() -> None:
-        """Start listening."""
+    I am *active* from creation until I run or am cancelled; then I am
+    finished for good.  I run at most once, from the loop (or from
+    ``Clock.advance``), never earlier than ``getTime()``.
+    """
 
-    def stopListening() -> Deferred[None] | None:
-        """Stop listening."""
+    def getTime() -> float:
+        """Return the time, on the reactor's ``seconds()`` clock, when I will run."""
 
-    def getHost() -> IAddress:
-        """Return the listening address."""
+    def cancel() -> None:
+        """Unschedule me; I will never run.
 
+        Raises ``error.AlreadyCancelled`` if I was cancelled and
+        ``error.AlreadyCalled`` if I already ran.  Releases the callable and
+        its arguments.
+        """
 
-class IReactorTCP(Interface):
-    """TCP client and server support."""
+    def delay(secondsLater: float) -> None:
+        """Postpone me by ``secondsLater`` seconds from my current due time.
 
-    def listenTCP(
-        port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
-    ) -> IListeningPort:
-        """Listen for TCP connections."""
+        Raises ``AlreadyCancelled``/``AlreadyCalled`` like ``cancel``.
+        """
 
-    def connectTCP(
-        host: str,
-        port: int,
-        factory: IProtocolFactory,
-        timeout: float = 30.0,
-        bindAddress: tuple[str, int] | None = None,
-    ) -> IConnector:
-        """Connect a TCP client."""
+    def reset(secondsFromNow: float) -> None:
+        """Reschedule me to run ``secondsFromNow`` seconds from now.
 
+        Raises ``AlreadyCancelled``/``AlreadyCalled`` like ``cancel``.
+        """
 
-class IReactorSSL(Interface):
-    """TLS-over-TCP client and server support."""
-
-    def connectSSL(
-        host: str,
-        port: int,
-        factory: IProtocolFactory,
-        contextFactory: object,
-        timeout: float,
-        bindAddress: tuple[str, int] | None,
-    ) -> IConnector:
-        """Connect a TLS client."""
-
-    def listenSSL(
-        port: int,
-        factory: IProtocolFactory,
-        contextFactory: object,
-        backlog: int = 50,
-        interface: str = "",
-    ) -> IListeningPort:
-        """Listen for TLS connections."""
+    def active() -> bool:
+        """Return True until I have run or been cancelled."""
 
 
-class IReactorUNIX(Interface):
-    """UNIX stream socket support."""
+class IReactorTime(Interface):
+    """I keep time and run timed calls.
 
-    def connectUNIX(
-        address: str, factory: IProtocolFactory, timeout: float = 30, checkPID: bool = False
-    ) -> IConnector:
-        """Connect a UNIX client."""
+    plait divergence: ``seconds()`` is a monotonic clock (Twisted uses
+    ``time.time``), so it never jumps when the system clock is set.  Timed
+    calls run in due-time order, ties in scheduling order.  A call scheduled
+    while timed calls are running waits for the next loop iteration, even
+    with a delay of 0.  An exception raised by a timed call is logged and
+    does not stop the loop.
+    """
 
-    def listenUNIX(
-        address: str,
-        factory: IProtocolFactory,
-        backlog: int = 50,
-        mode: int = 0o666,
-        wantPID: bool = False,
-    ) -> IListeningPort:
-        """Listen on a UNIX socket."""
+    def seconds() -> float:
+        """Return the current time in seconds on this reactor's clock.
 
+        Never decreases.  Only differences between two values mean anything.
+        """
 
-class IReactorUDP(Interface):
-    """UDP support."""
+    def callLater(
+        delay: float, callable: Callable[..., Any], *args: object, **kwargs: object
+    ) -> IDelayedCall:
+        """Arrange for ``callable(*args, **kwargs)`` to run ``delay`` seconds from now.
 
-    def listenUDP(
-        port: int, protocol: object, interface: str, maxPacketSize: int
-    ) -> IListeningPort:
-        """Bind a datagram protocol to a UDP port."""
+        ``delay`` must be a non-negative number and ``callable`` callable;
+        otherwise ``AssertionError`` is raised at once, with Twisted's
+        message (``"-1 is not greater than or equal to 0 seconds"``), and
+        even under ``python -O``.  The call runs from the loop (or from
+        ``Clock.advance``), never inside this call.  Returns the
+        ``IDelayedCall`` that controls it.
+        """
 
-
-class IReactorMulticast(Interface):
-    """UDP multicast support (brief)."""
-
-    def listenMulticast(
-        port: int,
-        protocol: object,
-        interface: str = "",
-        maxPacketSize: int = 8192,
-        listenMultiple: bool = False,
-    ) -> IListeningPort:
-        """Bind a datagram protocol to a multicast-capable UDP port."""
+    def getDelayedCalls() -> Sequence[IDelayedCall]:
+        """Return the calls that are still active (scheduled, not run or cancelled)."""
 
 
 class IReactorFromThreads(Interface):
-    """Calling into the reactor thread."""
+    """I let other threads hand work to the reactor thread."""
 
     def callFromThread(
         callable: Callable[..., Any], *args: object, **kwargs: object
     ) -> None:
-        """Run callable in the reactor thread, soon."""
+        """Run ``callable(*args, **kwargs)`` in the reactor thread, soon.
+
+        The only reactor method that is safe to call from any thread.  Wakes
+        the loop if it is waiting; calls run in the order they were queued,
+        at the start of the next loop iteration.  Exceptions are logged.
+        """
 
 
 class IReactorInThreads(Interface):
-    """Running code in a thread pool."""
+    """I run blocking work in a pool of worker threads."""
 
     def callInThread(
         callable: Callable[..., Any], *args: object, **kwargs: object
     ) -> None:
-        """Run callable in a worker thread."""
+        """Run ``callable(*args, **kwargs)`` in a worker thread.
+
+        Call from the reactor thread.  The result is discarded; use
+        ``plait.threads.deferToThread`` to get it back.
+        """
 
 
 class IReactorThreads(IReactorFromThreads, IReactorInThreads):
-    """Thread pool management."""
+    """I own the thread pool behind ``callInThread``."""
 
     def getThreadPool() -> object:
-        """Return the reactor's thread pool."""
+        """Return the thread pool, creating it on first use.
+
+        The pool is started when the reactor runs and stopped during the
+        ``"shutdown"`` event.
+        """
 
     def suggestThreadPoolSize(size: int) -> None:
-        """Set the maximum thread pool size."""
+        """Set the maximum number of worker threads to ``size``."""
+
+
+# ---------------------------------------------------------------------------
+# Name resolution
+# ---------------------------------------------------------------------------
 
 
 class IResolverSimple(Interface):
-    """A hostname to IPv4 address resolver."""
+    """I turn a hostname into one IPv4 address (the old, simple API)."""
 
     def getHostByName(name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
-        """Resolve a hostname to one IPv4 address."""
+        """Return a ``Deferred`` firing with one IPv4 address for ``name``.
+
+        Fails with ``error.DNSLookupError`` if there is none.  ``timeout``
+        may be ignored.
+        """
 
 
 class IHostResolution(Interface):
-    """A hostname resolution in progress."""
+    """I am one hostname resolution in progress."""
 
-    name = Attribute("The hostname being resolved.")
+    name = Attribute("The hostname being resolved, as given.")
 
     def cancel() -> None:
-        """Stop the resolution."""
+        """Stop the resolution: report nothing more to the receiver.
+
+        A resolver that cannot stop a lookup in progress may raise ``NotImplementedError`` (as
+        Twisted's threaded one does); callers that cancel must be ready
+        for it.
+        """
 
 
 class IResolutionReceiver(Interface):
-    """Receives the results of a hostname resolution."""
+    """I receive the results of one ``IHostnameResolver`` resolution.
+
+    Calls arrive in this order, from the reactor thread::
+
+        resolutionBegan -> addressResolved* -> resolutionComplete
+
+    Zero addresses means the name did not resolve.
+    """
 
     def resolutionBegan(resolutionInProgress: IHostResolution) -> None:
-        """The resolution started."""
+        """Receive the handle of the resolution; called exactly once, first."""
 
     def addressResolved(address: IAddress) -> None:
-        """One address was found."""
+        """Receive one address (``IPv4Address`` or ``IPv6Address``), in resolver order."""
 
     def resolutionComplete() -> None:
-        """The resolution finished."""
+        """Learn that no more addresses will come; called exactly once, last."""
 
 
 class IHostnameResolver(Interface):
-    """A hostname resolver reporting every address."""
+    """I turn a hostname into every address it has, of every family asked for."""
 
     def resolveHostName(
         resolutionReceiver: IResolutionReceiver,
@@ -387,46 +992,202 @@ class IHostnameResolver(Interface):
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
     ) -> IHostResolution:
-        """Resolve a hostname, reporting to resolutionReceiver."""
+        """Start resolving ``hostName`` and report to ``resolutionReceiver``.
+
+        ``portNumber`` is copied into each address.  ``addressTypes``
+        restricts the families (``IPv4Address``, ``IPv6Address``; ``None``
+        means both).  ``transportSemantics`` is ``"TCP"`` or ``"UDP"``.
+        ``resolutionBegan`` is called before this returns; the addresses and
+        ``resolutionComplete`` normally come later, from the loop.  Returns
+        the resolution in progress (the object ``resolutionBegan`` received).
+        """
 
 
 class IReactorPluggableResolver(Interface):
-    """A reactor with a replaceable IResolverSimple."""
+    """I let the ``IResolverSimple`` used by ``resolve()`` be replaced."""
 
     def installResolver(resolver: IResolverSimple) -> IResolverSimple:
-        """Install a resolver; return the previous one."""
+        """Use ``resolver`` from now on; return the one it replaces.
+
+        Also replaces ``nameResolver`` with an adapter over ``resolver``.
+        """
 
 
 class IReactorPluggableNameResolver(Interface):
-    """A reactor with a replaceable IHostnameResolver."""
+    """I let the ``IHostnameResolver`` used for connecting be replaced."""
 
-    nameResolver = Attribute("The IHostnameResolver in use (read-only).")
+    nameResolver = Attribute(
+        "The IHostnameResolver in use (read-only; change it with "
+        "installNameResolver).  The default runs getaddrinfo in the thread pool."
+    )
 
     def installNameResolver(resolver: IHostnameResolver) -> IHostnameResolver:
-        """Install a name resolver; return the previous one."""
+        """Use ``resolver`` from now on; return the one it replaces.
+
+        Also replaces the simple resolver behind ``resolve()`` with an
+        adapter over ``resolver``.
+        """
+
+
+class IReactorTCP(Interface):
+    """I make and accept TCP connections."""
+
+    def listenTCP(
+        port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
+    ) -> IListeningPort:
+        """Listen on ``interface``:``port`` and serve connections with ``factory``.
+
+        ``port`` 0 picks a free port (read it back with ``getHost()``);
+        ``interface`` ``""`` means all IPv4 interfaces, and an IPv6 literal
+        listens on IPv6.  Returns a port that is already listening, or raises
+        ``error.CannotListenError`` at once.  Each accepted connection gets
+        a protocol from ``factory.buildProtocol(peerAddress)``.
+        """
+
+    def connectTCP(
+        host: str,
+        port: int,
+        factory: IProtocolFactory,
+        timeout: float = 30.0,
+        bindAddress: tuple[str, int] | None = None,
+    ) -> IConnector:
+        """Connect to ``host``:``port`` and hand the connection to ``factory``.
+
+        ``factory`` is normally a ``ClientFactory``; see ``IConnector`` for
+        the order of its callbacks.  ``host`` may be a name (resolved with
+        ``resolve``, IPv4 only) or an IP literal.  ``timeout`` (seconds, or
+        ``None`` for no limit) covers resolution and the handshake; when it
+        expires the attempt fails with ``error.TimeoutError``.  ``bindAddress``
+        is a local ``(host, port)`` to bind first.  Returns a connector that
+        is already connecting; every failure, including resolution and bind
+        errors, is reported through ``clientConnectionFailed`` from the loop.
+        """
+
+
+class IReactorSSL(Interface):
+    """I make and accept TLS connections over TCP."""
+
+    def connectSSL(
+        host: str,
+        port: int,
+        factory: IProtocolFactory,
+        contextFactory: IOpenSSLClientConnectionCreator | IOpenSSLContextFactory,
+        timeout: float,
+        bindAddress: tuple[str, int] | None,
+    ) -> IConnector:
+        """Like ``connectTCP``, with TLS set up by ``contextFactory``.
+
+        Implementations default ``timeout`` to 30 and ``bindAddress`` to
+        ``None``.  The protocol's ``connectionMade`` runs when TCP is
+        connected, before the handshake; verification failures end the
+        connection through ``connectionLost``.
+        """
+
+    def listenSSL(
+        port: int,
+        factory: IProtocolFactory,
+        contextFactory: IOpenSSLServerConnectionCreator | IOpenSSLContextFactory,
+        backlog: int = 50,
+        interface: str = "",
+    ) -> IListeningPort:
+        """Like ``listenTCP``, serving TLS set up by ``contextFactory``."""
+
+
+class IReactorUNIX(Interface):
+    """I make and accept UNIX stream socket connections."""
+
+    def connectUNIX(
+        address: str,
+        factory: IProtocolFactory,
+        timeout: float = 30,
+        checkPID: bool = False,
+    ) -> IConnector:
+        """Connect to the UNIX socket at path ``address``.
+
+        Otherwise as ``IReactorTCP.connectTCP``.  ``checkPID`` asks to check
+        a lock file next to the socket first (not supported by plait).
+        """
+
+    def listenUNIX(
+        address: str,
+        factory: IProtocolFactory,
+        backlog: int = 50,
+        mode: int = 0o666,
+        wantPID: bool = False,
+    ) -> IListeningPort:
+        """Listen on a UNIX socket at path ``address`` with permissions ``mode``.
+
+        Otherwise as ``IReactorTCP.listenTCP``.
+        """
+
+
+class IReactorUDP(Interface):
+    """I bind datagram protocols to UDP ports."""
+
+    def listenUDP(
+        port: int, protocol: Any, interface: str, maxPacketSize: int
+    ) -> IListeningPort:
+        """Bind ``protocol`` (a ``DatagramProtocol``) to ``interface``:``port``.
+
+        Implementations default ``interface`` to ``""`` and
+        ``maxPacketSize`` to 8192.  The protocol's transport provides
+        ``IUDPTransport``.  Raises ``error.CannotListenError`` at once if the
+        address cannot be bound.
+        """
+
+
+class IReactorMulticast(Interface):
+    """I bind datagram protocols to multicast-capable UDP ports (brief)."""
+
+    def listenMulticast(
+        port: int,
+        protocol: Any,
+        interface: str = "",
+        maxPacketSize: int = 8192,
+        listenMultiple: bool = False,
+    ) -> IListeningPort:
+        """Like ``IReactorUDP.listenUDP``; the transport provides ``IMulticastTransport``.
+
+        ``listenMultiple`` lets several sockets bind the same port.
+        """
 
 
 class IReactorSocket(Interface):
-    """Adopting existing sockets."""
+    """I adopt sockets that were created elsewhere (inherited or passed in)."""
 
     def adoptStreamPort(
         fileDescriptor: int, addressFamily: int, factory: IProtocolFactory
     ) -> IListeningPort:
-        """Listen on an already-listening socket."""
+        """Serve ``factory`` on an already bound and listening socket.
+
+        The descriptor is duplicated; the caller still owns and must close
+        the original.  Raises ``error.UnsupportedAddressFamily`` for a
+        family other than ``AF_INET``, ``AF_INET6`` (or ``AF_UNIX``).
+        """
 
     def adoptStreamConnection(
         fileDescriptor: int, addressFamily: int, factory: IProtocolFactory
     ) -> None:
-        """Take over an already-connected socket."""
+        """Run a protocol from ``factory`` on an already connected socket.
+
+        The descriptor is duplicated as for ``adoptStreamPort``.  The
+        protocol is built and connected before this returns.
+        """
 
     def adoptDatagramPort(
-        fileDescriptor: int, addressFamily: int, protocol: object, maxPacketSize: int
+        fileDescriptor: int,
+        addressFamily: int,
+        protocol: Any,
+        maxPacketSize: int,
     ) -> IListeningPort:
-        """Take over an already-bound datagram socket."""
+        """Run ``protocol`` on an already bound datagram socket.
+
+        Implementations default ``maxPacketSize`` to 8192.
+        """
 
 
 class IReactorProcess(Interface):
-    """Child process support (named for completeness; plait does not implement it)."""
+    """I start child processes.  Named for completeness: plait does not implement me."""
 
     def spawnProcess(
         processProtocol: object,
@@ -439,242 +1200,180 @@ class IReactorProcess(Interface):
         usePTY: bool = False,
         childFDs: dict[int, object] | None = None,
     ) -> object:
-        """Spawn a child process."""
+        """Start ``executable`` with ``args`` and connect it to ``processProtocol``."""
 
 
-class IFileDescriptor(ILoggingContext):
-    """An object with a file descriptor."""
-
-    def fileno() -> int:
-        """Return the file descriptor number."""
-
-    def connectionLost(reason: Failure) -> None:
-        """The descriptor is finished."""
-
-
-class IReadDescriptor(IFileDescriptor):
-    """A file descriptor that can be read."""
-
-    def doRead() -> object:
-        """The descriptor is readable."""
-
-
-class IWriteDescriptor(IFileDescriptor):
-    """A file descriptor that can be written."""
-
-    def doWrite() -> object:
-        """The descriptor is writable."""
-
-
-class IReadWriteDescriptor(IReadDescriptor, IWriteDescriptor):
-    """A file descriptor that can be read and written."""
-
-
-class IReactorFDSet(Interface):
-    """Watching file descriptors."""
-
-    def addReader(reader: IReadDescriptor) -> None:
-        """Watch reader for readability."""
-
-    def addWriter(writer: IWriteDescriptor) -> None:
-        """Watch writer for writability."""
-
-    def removeReader(reader: IReadDescriptor) -> None:
-        """Stop watching reader."""
-
-    def removeWriter(writer: IWriteDescriptor) -> None:
-        """Stop watching writer."""
-
-    def removeAll() -> list[IReadDescriptor | IWriteDescriptor]:
-        """Stop watching everything; return what was watched."""
-
-    def getReaders() -> list[IReadDescriptor]:
-        """Return the watched readers."""
-
-    def getWriters() -> list[IWriteDescriptor]:
-        """Return the watched writers."""
+# ---------------------------------------------------------------------------
+# Endpoints
+# ---------------------------------------------------------------------------
 
 
 class IStreamClientEndpoint(Interface):
-    """A stream client endpoint."""
+    """I know how to make one kind of stream connection to one destination.
+
+    An endpoint can be used any number of times; each ``connect`` is an
+    independent attempt.  Endpoints wrap the factory they are given, so a
+    ``ClientFactory``'s ``clientConnectionFailed``/``clientConnectionLost``
+    are never called; failures arrive through the returned ``Deferred``.
+    """
 
     def connect(protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
-        """Connect; fire with the connected protocol."""
+        """Connect, and fire with the protocol ``protocolFactory`` built.
+
+        The ``Deferred`` fires after the protocol's ``connectionMade`` has
+        returned (if it raises, the ``Deferred`` never fires).  It fails with
+        an ``error.ConnectError`` subclass (or ``DNSLookupError``) if the
+        connection cannot be made, and with ``error.NoProtocol`` if the
+        factory returns ``None``.  Cancelling it before the connection is
+        made abandons the attempt and fails it with
+        ``error.ConnectingCancelledError``.  No timeout is implied beyond the
+        endpoint's own ``timeout`` argument, if it has one.
+        """
 
 
 class IStreamServerEndpoint(Interface):
-    """A stream server endpoint."""
+    """I know how to listen for stream connections on one address."""
 
     def listen(protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
-        """Listen; fire with the listening port."""
+        """Start listening and fire with the ``IListeningPort``.
+
+        Fails (rather than raising) with ``error.CannotListenError`` if the
+        address cannot be bound.
+        """
 
 
 class IStreamClientEndpointStringParserWithReactor(Interface):
-    """A plugin parsing a client endpoint description."""
+    """I am a plugin that builds a client endpoint from a description string.
 
-    prefix = Attribute("The description prefix this parser handles.")
+    ``clientFromString(reactor, "prefix:arg:key=value")`` finds the parser
+    whose ``prefix`` matches, case-insensitively, and calls it.
+    """
+
+    prefix = Attribute("The endpoint type I handle, such as 'tcp' (a str).")
 
     def parseStreamClient(
-        reactor: object, *args: object, **kwargs: object
+        reactor: IReactorCore, *args: str, **kwargs: str
     ) -> IStreamClientEndpoint:
-        """Build a client endpoint from parsed arguments."""
+        """Return a client endpoint built from the parsed description.
+
+        ``args`` and ``kwargs`` are the description's positional and
+        keyword parts after the prefix, all as strings.  Raises
+        ``TypeError`` or ``ValueError`` for a bad description.
+        """
 
 
 class IStreamServerEndpointStringParser(Interface):
-    """A plugin parsing a server endpoint description."""
+    """I am a plugin that builds a server endpoint from a description string."""
 
-    prefix = Attribute("The description prefix this parser handles.")
+    prefix = Attribute("The endpoint type I handle, such as 'tcp' (a str).")
 
     def parseStreamServer(
-        reactor: object, *args: object, **kwargs: object
+        reactor: IReactorCore, *args: str, **kwargs: str
     ) -> IStreamServerEndpoint:
-        """Build a server endpoint from parsed arguments."""
+        """Return a server endpoint built from the parsed description.
+
+        Arguments are as for ``parseStreamClient``.
+        """
 
 
-class IHalfCloseableProtocol(Interface):
-    """A protocol that can handle half-closed connections."""
-
-    def readConnectionLost() -> None:
-        """The peer will send no more data."""
-
-    def writeConnectionLost() -> None:
-        """Our write side is shut down."""
-
-
-class IHalfCloseableDescriptor(Interface):
-    """A descriptor that supports half-close."""
-
-    def writeConnectionLost(reason: Failure) -> None:
-        """The write side is shut down."""
-
-    def readConnectionLost(reason: Failure) -> None:
-        """The read side is shut down."""
-
-
-class IProducer(Interface):
-    """A source of data for a consumer."""
-
-    def stopProducing() -> None:
-        """Stop producing for good."""
-
-
-class IPushProducer(IProducer):
-    """A producer that writes until paused."""
-
-    def pauseProducing() -> None:
-        """Stop writing until resumed."""
-
-    def resumeProducing() -> None:
-        """Resume writing."""
-
-
-class IPullProducer(IProducer):
-    """A producer that writes once per request."""
-
-    def resumeProducing() -> None:
-        """Write one chunk."""
-
-
-class IConsumer(Interface):
-    """A sink for data from a producer."""
-
-    def registerProducer(producer: IProducer, streaming: bool) -> None:
-        """Attach a producer."""
-
-    def unregisterProducer() -> None:
-        """Detach the producer."""
-
-    def write(data: bytes) -> None:
-        """Consume bytes."""
-
-
-class IHandshakeListener(Interface):
-    """A protocol told when its TLS handshake completes."""
-
-    def handshakeCompleted() -> None:
-        """The TLS handshake completed."""
-
-
-class IProtocolNegotiationFactory(Interface):
-    """A factory offering ALPN protocols."""
-
-    def acceptableProtocols() -> list[bytes]:
-        """Return the ALPN protocol names, most preferred first."""
+# ---------------------------------------------------------------------------
+# TLS configuration
+# ---------------------------------------------------------------------------
 
 
 class IOpenSSLClientConnectionCreator(Interface):
-    """Creates client-side TLS connection objects."""
+    """I configure the client side of TLS connections (``optionsForClientTLS``).
+
+    Twisted's name is kept for compatibility although plait uses the
+    standard library ``ssl`` module rather than pyOpenSSL.
+    """
 
     def clientConnectionForTLS(tlsProtocol: object) -> object:
-        """Return a TLS connection object for a client."""
+        """Return a new client-side TLS connection object for ``tlsProtocol``.
+
+        Called once per connection, when TLS starts.  The object carries the
+        trust roots, the hostname to verify and the ALPN offer.
+        """
 
 
 class IOpenSSLServerConnectionCreator(Interface):
-    """Creates server-side TLS connection objects."""
+    """I configure the server side of TLS connections (``CertificateOptions``)."""
 
     def serverConnectionForTLS(tlsProtocol: object) -> object:
-        """Return a TLS connection object for a server."""
+        """Return a new server-side TLS connection object for ``tlsProtocol``.
+
+        Called once per accepted connection, when TLS starts.
+        """
 
 
 class IOpenSSLContextFactory(Interface):
-    """Creates TLS contexts."""
+    """I provide a TLS context object shared by many connections (older API)."""
 
     def getContext() -> object:
-        """Return a TLS context."""
+        """Return the context; may return the same object on every call."""
+
+
+# ---------------------------------------------------------------------------
+# Datagrams
+# ---------------------------------------------------------------------------
 
 
 class IUDPTransport(Interface):
-    """A UDP transport."""
+    """I am the transport of a datagram protocol bound to a UDP port."""
 
     def write(packet: bytes, addr: tuple[str, int] | None) -> None:
-        """Send a datagram."""
+        """Send ``packet`` as one datagram to ``addr`` (an ``(ip, port)`` pair).
+
+        ``addr`` must be ``None`` after ``connect()`` and given otherwise.
+        Implementations default it to ``None``.  A packet that cannot be sent
+        because the socket buffer is full is dropped, as UDP allows.
+        """
 
     def connect(host: str, port: int) -> None:
-        """Connect to a remote address."""
+        """Fix the peer: only its datagrams are received, and writes go to it.
+
+        ``host`` must be an IP address, not a name.  Called at most once.
+        """
 
     def getHost() -> IAddress:
-        """Return the local address."""
+        """Return the bound address (an ``IPv4Address``/``IPv6Address`` of type UDP)."""
 
     def stopListening() -> Deferred[None] | None:
-        """Stop listening."""
+        """Close the port; the protocol is told with ``doStop``.
+
+        Returns a ``Deferred`` that fires once closed, or ``None``.
+        """
 
     def setBroadcastAllowed(enabled: bool) -> None:
-        """Allow or forbid broadcast."""
+        """Allow or forbid sending to broadcast addresses (``SO_BROADCAST``)."""
 
     def getBroadcastAllowed() -> bool:
         """Return whether broadcast is allowed."""
 
 
 class IMulticastTransport(IUDPTransport):
-    """A UDP transport with multicast support (brief)."""
+    """I am a UDP transport that can join multicast groups (brief)."""
 
     def getOutgoingInterface() -> str:
-        """Return the outgoing interface address."""
+        """Return the IP address of the interface multicast is sent from."""
 
     def setOutgoingInterface(addr: str) -> Deferred[int]:
-        """Set the outgoing interface address."""
+        """Send multicast from the interface with IP address ``addr``."""
 
     def getLoopbackMode() -> bool:
-        """Return whether multicast loopback is on."""
+        """Return whether this host receives the multicast it sends."""
 
     def setLoopbackMode(mode: bool) -> None:
-        """Turn multicast loopback on or off."""
+        """Set whether this host receives the multicast it sends."""
 
     def getTTL() -> int:
-        """Return the multicast TTL."""
+        """Return the time-to-live of outgoing multicast packets."""
 
     def setTTL(ttl: int) -> None:
-        """Set the multicast TTL."""
+        """Set the time-to-live of outgoing multicast packets."""
 
     def joinGroup(addr: str, interface: str = "") -> Deferred[None]:
-        """Join a multicast group."""
+        """Join the multicast group ``addr`` on ``interface`` (default: any)."""
 
     def leaveGroup(addr: str, interface: str = "") -> Deferred[None]:
-        """Leave a multicast group."""
-
-
-class IFileDescriptorReceiver(Interface):
-    """A protocol that can receive file descriptors."""
-
-    def fileDescriptorReceived(descriptor: int) -> None:
-        """A file descriptor arrived."""
+        """Leave the multicast group ``addr`` on ``interface``."""

@@ -58,7 +58,7 @@ ALIASES: dict[str, str] = {
     "twisted.test.proto_helpers": "plait.testing",
     "twisted.python.failure": "plait.failure",
     "twisted.python.log": "plait.log",
-    "twisted.logger": "plait.log",
+    "twisted.logger": "plait.logger",
     "twisted.protocols.basic": "plait.protocols.basic",
     "twisted.words.protocols.irc": "plait.protocols.irc",
 }

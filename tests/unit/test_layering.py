@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "address": 0,
     "interfaces": 0,
     "log": 1,
+    "logger": 1,  # twisted.logger's API, built on log
     "defer": 1,
     "_defer*": 1,  # the parts of plait.defer (_deferred, _defer_helpers...)
     "main": 1,  # installReactor + CONNECTION_DONE/LOST (twisted.internet.main)
@@ -88,6 +89,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("defer", "_defer*"),
         ("_defer*", "_defer*"),
         ("_defer*", "log"),
+        ("logger", "log"),
         ("base", "_threadpool"),
         ("base", "_resolver"),
         ("protocols.*", "protocols.*"),

@@ -164,12 +164,15 @@ def test_cancelBeforeTheReactorRuns(reactor: Any, refusedPort: tuple[str, int]) 
 
 def test_connectionMadeRaisingNeverFiresTheDeferred(reactor: Any, loggedErrors: Any) -> None:
     """If the user's connectionMade raises, the error is logged and d never fires."""
-    serverSide: list[_Client] = []
+    # The client may be gone before the server even accepts, so wait for the
+    # server's protocol explicitly rather than assuming it exists.
+    built: Deferred[_Client] = Deferred()
 
     class ServerFactory(Factory[Any]):
         def buildProtocol(self, addr: Any) -> _Client:
-            serverSide.append(_Client())
-            return serverSide[-1]
+            server = _Client()
+            built.callback(server)
+            return server
 
     class Exploding(_Client):
         def connectionMade(self) -> None:
@@ -179,7 +182,7 @@ def test_connectionMadeRaisingNeverFiresTheDeferred(reactor: Any, loggedErrors: 
     client = Exploding()
     d = connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port), client)
     runUntil(reactor, client.lost)
-    runUntil(reactor, serverSide[0].lost)
+    runUntil(reactor, runUntil(reactor, built).lost)
     assertNoResult(d)
     assert loggedErrors.flush(ValueError)
     _stop(reactor, port)

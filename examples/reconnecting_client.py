@@ -27,7 +27,7 @@ class EchoClientFactory(ClientFactory):
 
     def clientConnectionLost(self, connector, reason):
         self.remaining -= 1
-        print("Lost connection, %d to go.  Reason:" % self.remaining, reason.getErrorMessage())
+        print(f"Lost connection, {self.remaining} to go.  Reason:", reason.getErrorMessage())
         if self.remaining > 0:
             connector.connect()
         else:

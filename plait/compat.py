@@ -37,7 +37,7 @@ import importlib.machinery
 import runpy
 import sys
 import types
-from typing import Sequence
+from collections.abc import Sequence
 
 #: Twisted module name -> plait module name.
 ALIASES: dict[str, str] = {
@@ -88,7 +88,7 @@ class _AliasLoader(importlib.abc.Loader):
         # plait.reactor replaces itself in sys.modules with the reactor
         # instance, so import it and then read sys.modules, not the return value.
         importlib.import_module(self.target)
-        return sys.modules[self.target]  # type: ignore[return-value]
+        return sys.modules[self.target]
 
     def exec_module(self, module: types.ModuleType) -> None:
         """Nothing to run: the plait module was executed when imported."""

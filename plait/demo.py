@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from plait.defer import Deferred
 from plait.endpoints import TCP4ClientEndpoint, connectProtocol
@@ -67,7 +68,7 @@ class HowtoServer(LineReceiver):
             self._drop.cancel()
 
 
-class HowtoServerFactory(Factory):
+class HowtoServerFactory(Factory[HowtoServer]):
     protocol = HowtoServer
     noisy = False
 
@@ -102,7 +103,7 @@ class Chatty(Printer):
         self.reactor.callLater(0.3, self.transport.loseConnection)
 
 
-class EchoClientFactory(ClientFactory):
+class EchoClientFactory(ClientFactory[Protocol]):
     """Step 1: the howto's factory that prints every state it goes through."""
 
     def __init__(self, reactor: Any, done: Deferred[None]) -> None:
@@ -137,8 +138,19 @@ class WelcomeMessage(Protocol):
         self.factory.done.callback(None)
 
 
+class WelcomeFactory(ClientFactory[WelcomeMessage]):
+    """Step 2's factory: keeps the Deferred the protocol fires when it is gone."""
+
+    noisy = False
+
+    def __init__(self) -> None:
+        self.done: Deferred[None] = Deferred()
+
+
 class Greeter(Printer):
     """Steps 3 and 4: send a message now and another one a little later."""
+
+    finished: Deferred[None]
 
     def sendMessage(self, msg: bytes) -> None:
         say(self.step, "sending:", msg.decode())
@@ -149,7 +161,7 @@ class Greeter(Printer):
         self.finished.callback(None)
 
 
-class Reconnector(ClientFactory):
+class Reconnector(ClientFactory[Protocol]):
     """Step 5: reconnect with ``connector.connect()`` from clientConnectionLost."""
 
     protocol = Printer
@@ -175,7 +187,7 @@ class Reconnector(ClientFactory):
         self.done.callback(None)
 
 
-class Backoff(ReconnectingClientFactory):
+class Backoff(ReconnectingClientFactory[Protocol]):
     """Step 6: ReconnectingClientFactory, as in the howto (with short delays)."""
 
     initialDelay = delay = 0.1
@@ -203,7 +215,7 @@ class Backoff(ReconnectingClientFactory):
         ReconnectingClientFactory.clientConnectionLost(self, connector, reason)
 
 
-class Refused(ClientFactory):
+class Refused(ClientFactory[Protocol]):
     """Step 7: nobody listens there, so clientConnectionFailed is called."""
 
     def __init__(self, done: Deferred[None]) -> None:
@@ -215,6 +227,10 @@ class Refused(ClientFactory):
 
 
 # -- the tour ----------------------------------------------------------------
+
+
+def _runStep(_: None, step: Callable[[], Deferred[None]]) -> Deferred[None]:
+    return step()
 
 
 def tour(reactor: Any) -> Deferred[None]:
@@ -230,9 +246,7 @@ def tour(reactor: Any) -> Deferred[None]:
         return done
 
     def step2() -> Deferred[None]:
-        factory = ClientFactory.forProtocol(WelcomeMessage)
-        factory.done = Deferred()
-        factory.noisy = False
+        factory = WelcomeFactory.forProtocol(WelcomeMessage)
         reactor.connectTCP("127.0.0.1", port, factory)
         return factory.done
 
@@ -276,12 +290,18 @@ def tour(reactor: Any) -> Deferred[None]:
         closed.bind(("127.0.0.1", 0))
         refusedPort = closed.getsockname()[1]
         reactor.connectTCP("127.0.0.1", refusedPort, Refused(done))
-        return done.addBoth(lambda result: (closed.close(), result)[1])
+
+        def release(result: object) -> object:
+            closed.close()
+            return result
+
+        done.addBoth(release)
+        return done
 
     steps: list[Callable[[], Deferred[None]]] = [step1, step2, step3, step4, step5, step6, step7]
     d: Deferred[None] = Deferred()
     for step in steps:
-        d.addCallback(lambda _, step=step: step())
+        d.addCallback(_runStep, step)
 
     def cleanUp(result: Any) -> Any:
         dropping.stopListening()
@@ -293,7 +313,9 @@ def tour(reactor: Any) -> Deferred[None]:
 
 
 def main() -> None:
-    from plait import reactor
+    from plait import reactor as installed
+
+    reactor: Any = installed
 
     outcome: list[Any] = []
 

@@ -54,7 +54,7 @@ def successResultOf(d: Any) -> Any:
     if not results:
         raise AssertionError(f"{d!r} has no result")
     if isinstance(results[0], Failure):
-        raise AssertionError(f"{d!r} failed: {results[0].getTraceback()}")
+        raise AssertionError(f"{d!r} failed: {results[0].getTraceback()}")  # noqa: TRY004
     return results[0]
 
 
@@ -68,7 +68,7 @@ def failureResultOf(d: Any, *types: type) -> Any:
         raise AssertionError(f"{d!r} has no result")
     f = results[0]
     if not isinstance(f, Failure):
-        raise AssertionError(f"{d!r} succeeded with {f!r}")
+        raise AssertionError(f"{d!r} succeeded with {f!r}")  # noqa: TRY004
     if types and not f.check(*types):
         raise AssertionError(f"{d!r} failed with {f!r}, expected one of {types}")
     return f

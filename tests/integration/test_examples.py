@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -27,6 +27,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, *args],
         cwd=ROOT,
         capture_output=True,
+        check=False,
         text=True,
         timeout=TIMEOUT,
         env=ENV,

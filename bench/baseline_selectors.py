@@ -1,0 +1,319 @@
+"""The ceiling for pure Python on ``selectors``: no framework at all.
+
+A hand-written loop over ``selectors.DefaultSelector`` (one callback object
+per registered socket, ``key.data.ready(events)``), non-blocking sockets with
+a minimal write buffer, and a bare ``heapq`` timer loop with lazy
+cancellation.  It does the same work as the framework implementations for
+pingpong, churn, fanin and timers (the suite runs it as framework
+"selectors (bare)"); it has no stream or deferred workload.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import selectors
+import socket
+import sys
+import time
+from typing import Any
+
+from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+
+READ = selectors.EVENT_READ
+WRITE = selectors.EVENT_WRITE
+
+
+class Loop:
+    """Dispatch ready sockets until ``stop()`` or the deadline."""
+
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.running = False
+
+    def run(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        self.running = True
+        select = self.selector.select
+        while self.running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BenchFailure(f"gave up after {timeout} s")
+            for key, events in select(left):
+                key.data.ready(events)
+
+    def stop(self) -> None:
+        self.running = False
+
+
+class Conn:
+    """A connected non-blocking socket; subclasses say what to do with data."""
+
+    def __init__(self, loop: Loop, sock: socket.socket) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.out = b""
+        self.events = 0
+
+    def want(self, events: int) -> None:
+        if events == self.events:
+            return
+        if not self.events:
+            self.loop.selector.register(self.sock, events, self)
+        elif events:
+            self.loop.selector.modify(self.sock, events, self)
+        else:
+            self.loop.selector.unregister(self.sock)
+        self.events = events
+
+    def ready(self, events: int) -> None:
+        if events & WRITE:
+            self.flush()
+        if events & READ:
+            try:
+                data = self.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionError:
+                data = b""
+            if data:
+                self.received(data)
+            else:
+                self.close()
+
+    def write(self, data: bytes) -> None:
+        if self.out:
+            self.out += data
+            return
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        if sent < len(data):
+            self.out = data[sent:]
+            self.want(READ | WRITE)
+
+    def flush(self) -> None:
+        try:
+            sent = self.sock.send(self.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        self.out = self.out[sent:]
+        if not self.out:
+            self.want(READ)
+
+    def close(self) -> None:
+        self.want(0)
+        self.sock.close()
+        self.closed()
+
+    def received(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def closed(self) -> None:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- server
+
+
+class EchoConn(Conn):
+    def __init__(self, loop: Loop, sock: socket.socket, server: Server) -> None:
+        super().__init__(loop, sock)
+        self.server = server
+        self.want(READ)
+
+    def received(self, data: bytes) -> None:
+        self.write(data)
+
+    def closed(self) -> None:
+        self.server.connectionClosed()
+
+
+class Server:
+    def __init__(self, loop: Loop, expected: int, backlog: int) -> None:
+        self.loop = loop
+        self.expected = expected
+        self.closed = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((HOST, 0))
+        self.sock.listen(backlog)
+        self.sock.setblocking(False)
+        loop.selector.register(self.sock, READ, self)
+
+    def ready(self, events: int) -> None:
+        while True:
+            try:
+                sock, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            sock.setblocking(False)
+            EchoConn(self.loop, sock, self)
+
+    def connectionClosed(self) -> None:
+        self.closed += 1
+        if self.closed == self.expected:
+            self.loop.stop()
+
+
+def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+    if spec["workload"] not in ("pingpong", "churn", "fanin"):
+        raise BenchFailure(f"no bare {spec['workload']} workload")
+    loop = Loop()
+    server = Server(loop, spec["connections"], spec["backlog"])
+    ctx.announce(server.sock.getsockname()[1])
+    loop.run(spec["timeout"])
+    server.loop.selector.unregister(server.sock)
+    server.sock.close()
+    return {"connections": server.closed, "received": 0}
+
+
+# ---------------------------------------------------------------- client
+
+
+class RoundsConn(Conn):
+    """Connect, then ``rounds`` times: send the message, await its echo."""
+
+    def __init__(self, loop: Loop, run: RoundsRun) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        super().__init__(loop, sock)
+        self.run = run
+        self.left = run.rounds
+        self.pending = 0
+        self.connecting = True
+        err = sock.connect_ex((HOST, run.port))
+        if err not in (0, errno.EINPROGRESS):
+            raise BenchFailure(f"connect: {errno.errorcode.get(err, err)}")
+        self.want(WRITE)
+
+    def ready(self, events: int) -> None:
+        if self.connecting:
+            err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                raise BenchFailure(f"connect: {errno.errorcode.get(err, err)}")
+            self.connecting = False
+            self.want(READ)
+            self.run.connected(self)
+            return
+        super().ready(events)
+
+    def send(self) -> None:
+        self.pending = len(self.run.message)
+        self.write(self.run.message)
+
+    def received(self, data: bytes) -> None:
+        self.pending -= len(data)
+        if self.pending > 0:
+            return
+        self.left -= 1
+        if self.left:
+            self.send()
+        else:
+            self.run.finished()
+            self.close()
+
+    def closed(self) -> None:
+        self.run.connectionClosed()
+
+
+class RoundsRun:
+    def __init__(self, loop: Loop, spec: dict[str, Any]) -> None:
+        self.loop = loop
+        self.port = spec["port"]
+        self.rounds = spec["rounds"]
+        self.message = b"x" * spec["size"]
+        self.connections = spec["connections"]
+        self.sequential = spec["sequential"]
+        self.waiting: list[RoundsConn] = []
+        self.done = 0
+        self.lost = 0
+        self.endTime = 0.0
+
+    def start(self) -> None:
+        for _ in range(1 if self.sequential else self.connections):
+            RoundsConn(self.loop, self)
+
+    def connected(self, conn: RoundsConn) -> None:
+        """Sequential: start at once; concurrent: all together once all are up."""
+        if self.sequential:
+            conn.send()
+            return
+        self.waiting.append(conn)
+        if len(self.waiting) == self.connections:
+            for each in self.waiting:
+                each.send()
+            self.waiting = []
+
+    def finished(self) -> None:
+        self.done += 1
+        if self.done == self.connections:
+            self.endTime = now()
+
+    def connectionClosed(self) -> None:
+        self.lost += 1
+        if self.lost == self.connections:
+            self.loop.stop()
+        elif self.sequential:
+            RoundsConn(self.loop, self)
+
+
+def client(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["workload"] not in ("pingpong", "churn", "fanin"):
+        raise BenchFailure(f"no bare {spec['workload']} workload")
+    loop = Loop()
+    run = RoundsRun(loop, spec)
+    start = now()
+    run.start()
+    loop.run(spec["timeout"])
+    if run.done != run.connections:
+        raise BenchFailure(f"finished {run.done} of {run.connections}")
+    return {"elapsed": run.endTime - start, "ops": run.rounds * run.connections}
+
+
+# ---------------------------------------------------------------- timers
+
+
+def timers(spec: dict[str, Any]) -> dict[str, Any]:
+    """A heap of ``[when, seq, callback, active]``; cancel clears ``active``."""
+    if spec["workload"] != "timers":
+        raise BenchFailure(f"no bare {spec['workload']} workload")
+    delays = delaysFor(spec)
+    expected = len(delays) - len(delays) // 4
+    selector = selectors.DefaultSelector()
+    heap: list[list[Any]] = []
+    fired = [0]
+    clock = time.monotonic
+
+    def tick() -> None:
+        fired[0] += 1
+
+    start = now()
+    toCancel = []
+    for i, delay in enumerate(delays):
+        entry = [clock() + delay, i, tick, True]
+        heapq.heappush(heap, entry)
+        if i % 4 == 3:
+            toCancel.append(entry)
+    for entry in toCancel:
+        entry[3] = False
+    deadline = clock() + spec["timeout"]
+    while fired[0] < expected:
+        current = clock()
+        if current > deadline:
+            raise BenchFailure(f"gave up after {spec['timeout']} s")
+        while heap and heap[0][0] <= current:
+            entry = heapq.heappop(heap)
+            if entry[3]:
+                entry[2]()
+        if heap and fired[0] < expected:
+            selector.select(max(0.0, heap[0][0] - clock()))
+    end = now()
+    selector.close()
+    return {"elapsed": end - start, "ops": len(delays)}
+
+
+if __name__ == "__main__":
+    childMain(serve, client, timers)
+    sys.exit(0)

@@ -1,0 +1,316 @@
+"""The benchmark workloads written as a Twisted user would write them.
+
+Default reactor (``from twisted.internet import reactor``: epoll on Linux),
+``Protocol``/``Factory``/``ClientFactory``, ``reactor.connectTCP`` and
+``listenTCP``, a streaming push producer for the stream workload.
+
+``impl_plait.py`` is this file with plait's imports: the two must stay
+line-for-line identical below the imports (``diff`` them), so both do the
+same work.  See ``bench/common.py`` for the child process protocol.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Any
+
+from twisted.internet import protocol, reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IPushProducer
+from zope.interface import implementer
+
+from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+
+# ---------------------------------------------------------------- servers
+
+
+class Echo(protocol.Protocol):
+    """Send back whatever arrives."""
+
+    def dataReceived(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.factory.connectionClosed(0)
+
+
+class Sink(protocol.Protocol):
+    """Count bytes; answer one byte once everything has arrived."""
+
+    received = 0
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += len(data)
+        if self.received == self.factory.total:
+            self.transport.write(b"!")
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.factory.connectionClosed(self.received)
+
+
+class BenchServerFactory(protocol.Factory):
+    """Stops the reactor once ``expected`` connections have come and gone."""
+
+    def __init__(self, proto: Any, expected: int, total: int) -> None:
+        self.protocol = proto
+        self.expected = expected
+        self.total = total
+        self.closed = 0
+        self.received = 0
+
+    def connectionClosed(self, received: int) -> None:
+        self.closed += 1
+        self.received += received
+        if self.closed == self.expected:
+            reactor.stop()
+
+
+def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+    workload = spec["workload"]
+    if workload == "stream":
+        factory = BenchServerFactory(Sink, 1, spec["total"])
+    else:
+        factory = BenchServerFactory(Echo, spec["connections"], 0)
+    port = reactor.listenTCP(0, factory, backlog=spec["backlog"], interface=HOST)
+    ctx.announce(port.getHost().port)
+    _runBounded(spec["timeout"])
+    if factory.closed != factory.expected:
+        raise BenchFailure(f"saw {factory.closed} of {factory.expected} connections")
+    return {"connections": factory.closed, "received": factory.received}
+
+
+# ---------------------------------------------------------------- clients
+
+
+class Rounds(protocol.Protocol):
+    """Send a message, wait for all of it to come back; ``rounds`` times."""
+
+    def connectionMade(self) -> None:
+        self.factory.connected(self)
+
+    def start(self) -> None:
+        self.left = self.factory.rounds
+        self.send()
+
+    def send(self) -> None:
+        self.pending = len(self.factory.message)
+        self.transport.write(self.factory.message)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.pending -= len(data)
+        if self.pending > 0:
+            return
+        self.left -= 1
+        if self.left:
+            self.send()
+        else:
+            self.factory.finished()
+            self.transport.loseConnection()
+
+
+class RoundsFactory(protocol.ClientFactory):
+    """``connections`` connections, one after another (each starts as soon as
+    it is connected), or all at once (they start together once all are up)."""
+
+    protocol = Rounds
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.port = spec["port"]
+        self.rounds = spec["rounds"]
+        self.message = b"x" * spec["size"]
+        self.connections = spec["connections"]
+        self.sequential = spec["sequential"]
+        self.waiting: list[Rounds] = []
+        self.done = 0
+        self.lost = 0
+        self.endTime = 0.0
+        self.failure: Any = None
+
+    def start(self) -> None:
+        for _ in range(1 if self.sequential else self.connections):
+            reactor.connectTCP(HOST, self.port, self)
+
+    def connected(self, proto: Rounds) -> None:
+        if self.sequential:
+            proto.start()
+            return
+        self.waiting.append(proto)
+        if len(self.waiting) == self.connections:
+            for each in self.waiting:
+                each.start()
+            self.waiting = []
+
+    def finished(self) -> None:
+        self.done += 1
+        if self.done == self.connections:
+            self.endTime = now()
+
+    def clientConnectionLost(self, connector: Any, reason: Any) -> None:
+        self.lost += 1
+        if self.lost == self.connections:
+            reactor.stop()
+        elif self.sequential:
+            reactor.connectTCP(HOST, self.port, self)
+
+    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+        self.failure = reason
+        reactor.stop()
+
+
+@implementer(IPushProducer)
+class Streamer(protocol.Protocol):
+    """Write ``total`` bytes in chunks for as long as the transport lets us."""
+
+    def connectionMade(self) -> None:
+        self.left = self.factory.total
+        self.paused = False
+        self.transport.registerProducer(self, True)
+        self.resumeProducing()
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        chunk = self.factory.chunk
+        while not self.paused and self.left > 0:
+            self.left -= len(chunk)
+            self.transport.write(chunk)
+            if self.left <= 0:
+                self.transport.unregisterProducer()
+
+    def stopProducing(self) -> None:
+        self.left = 0
+
+    def dataReceived(self, data: bytes) -> None:
+        self.factory.endTime = now()
+        self.factory.done = 1
+        self.transport.loseConnection()
+
+
+class StreamFactory(protocol.ClientFactory):
+    protocol = Streamer
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.port = spec["port"]
+        self.total = spec["total"]
+        self.chunk = b"x" * spec["chunk"]
+        self.done = 0
+        self.endTime = 0.0
+        self.failure: Any = None
+
+    def start(self) -> None:
+        reactor.connectTCP(HOST, self.port, self)
+
+    def clientConnectionLost(self, connector: Any, reason: Any) -> None:
+        reactor.stop()
+
+    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+        self.failure = reason
+        reactor.stop()
+
+
+def client(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["workload"] == "stream":
+        factory: Any = StreamFactory(spec)
+        ops, expected = spec["total"], 1
+    else:
+        factory = RoundsFactory(spec)
+        ops = spec["rounds"] * spec["connections"]
+        expected = spec["connections"]
+    times: list[float] = []
+
+    def start() -> None:
+        times.append(now())
+        factory.start()
+
+    reactor.callWhenRunning(start)
+    _runBounded(spec["timeout"])
+    if factory.failure is not None:
+        raise BenchFailure(f"connection failed: {factory.failure.getErrorMessage()}")
+    if factory.done != expected:
+        raise BenchFailure(f"finished {factory.done} of {expected}")
+    return {"elapsed": factory.endTime - times[0], "ops": ops}
+
+
+# ---------------------------------------------------------------- local work
+
+
+def timers(spec: dict[str, Any]) -> dict[str, Any]:
+    delays = delaysFor(spec)
+    expected = len(delays) - len(delays) // 4
+    fired = [0]
+    times: list[float] = []
+
+    def tick() -> None:
+        fired[0] += 1
+        if fired[0] == expected:
+            times.append(now())
+            reactor.stop()
+
+    def start() -> None:
+        times.append(now())
+        toCancel = []
+        for i, delay in enumerate(delays):
+            call = reactor.callLater(delay, tick)
+            if i % 4 == 3:
+                toCancel.append(call)
+        for call in toCancel:
+            call.cancel()
+
+    reactor.callWhenRunning(start)
+    _runBounded(spec["timeout"])
+    if fired[0] != expected:
+        raise BenchFailure(f"{fired[0]} of {expected} timers fired")
+    return {"elapsed": times[1] - times[0], "ops": len(delays)}
+
+
+def deferreds(spec: dict[str, Any]) -> dict[str, Any]:
+    count = spec["count"]
+    fired = [0]
+
+    def step(result: Any) -> Any:
+        return result
+
+    def last(result: Any) -> None:
+        fired[0] += 1
+
+    gc.collect()
+    if not spec["gc"]:
+        gc.disable()
+    start = now()
+    for i in range(count):
+        d: Deferred[Any] = Deferred()
+        d.addCallback(step)
+        d.addCallback(step)
+        d.addCallback(last)
+        d.callback(i)
+    elapsed = now() - start
+    gc.enable()
+    if fired[0] != count:
+        raise BenchFailure(f"{fired[0]} of {count} Deferreds fired")
+    return {"elapsed": elapsed, "ops": count}
+
+
+def local(spec: dict[str, Any]) -> dict[str, Any]:
+    return timers(spec) if spec["workload"] == "timers" else deferreds(spec)
+
+
+def _runBounded(timeout: float) -> None:
+    expired = []
+
+    def giveUp() -> None:
+        expired.append(True)
+        reactor.stop()
+
+    guard = reactor.callLater(timeout, giveUp)
+    reactor.run(installSignalHandlers=False)
+    if expired:
+        raise BenchFailure(f"gave up after {timeout} s")
+    guard.cancel()
+
+
+if __name__ == "__main__":
+    childMain(serve, client, local)
+    sys.exit(0)

@@ -1,0 +1,706 @@
+"""Time, lifecycle and system events: the part of a reactor that is not I/O.
+
+Owns ``DelayedCall`` (the handle ``callLater`` returns), ``_TimerQueue`` (the
+heap behind ``callLater``), ``_SystemEvent`` (before/during/after triggers)
+and ``ReactorBase``: ``run``/``stop``/``crash``/``iterate``, ``callLater``,
+``callWhenRunning``, ``callFromThread``, the thread pool and signal handling
+(name resolution comes from ``plait._resolver.PluggableResolverMixin``).
+``plait.selectreactor.SelectorReactor`` adds the selector,
+the waker and the descriptor bookkeeping on top (``doIteration``).
+
+Rules:
+
+* The lifecycle is the ``_ReactorState`` machine; ``_setState`` is the only
+  writer and checks ``_TRANSITIONS``.  ``running`` is Twisted's public view of
+  it: False until the *during startup* phase, False again after ``crash()``
+  or once the *during shutdown* phase begins.
+* After ``stop()`` the reactor can never run again (``ReactorNotRestartable``);
+  after ``crash()`` it can (``tests/helpers.py:runUntil`` relies on it).
+* ``runUntilCurrent`` is the only place timers and thread calls are invoked.
+  It runs the thread calls queued when it started, then the timers due at its
+  snapshot of ``seconds()``; calls scheduled meanwhile wait for the next pass.
+* An exception from a timer, a thread call or a trigger is logged with
+  ``log.err`` and never stops the loop.
+* Deliberate divergences from Twisted: ``seconds()`` is ``time.monotonic()``
+  (not the wall clock), so timers are immune to clock steps; ``callLater``
+  rejects a non-callable at once (Twisted fails only when it is due); a
+  before-trigger's failed Deferred is logged (Twisted leaves it unhandled).
+
+Theory of operation of ``_TimerQueue``: an entry is a due time and a call.
+It is *live* while the call has neither run nor been cancelled and the time
+is still the call's ``getTime()``; cancelling or moving a call
+(``reset``/``delay`` queue a fresh entry) just leaves its old entry dead, to be
+skipped when reached (lazy cancellation), and everything is rebuilt once dead
+entries are more than half.  Discussion: with many pending timers the cost of
+``callLater`` is garbage-collector traversal and cache misses, not the data
+structure, and CPython schedules full collections by counting allocations of
+tracked objects.  So on the common path entries are not tuples: they live in
+parallel columns (times, calls).  ``callLater`` only appends to the ``_new``
+columns; the next pass merges them, either into the sorted ``_run`` columns
+(a large batch: timsort merges sorted stretches in linear time, and pops are
+then O(1)) or into ``_heap`` (a few entries, as tuples: O(log n) each).  Due
+entries are taken from whichever front is earlier, equal times in scheduling
+order, and calls scheduled during a pass land in ``_new``, so they wait for
+the next pass.
+
+Tests: tests/unit/test_delayedcall.py, tests/unit/test_base_reactor.py,
+tests/integration/test_reactor_real.py, tests/integration/test_signals.py,
+tests/integration/test_threads.py, tests/integration/test_resolver.py.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import itertools
+import signal
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, ClassVar
+
+from zope.interface import implementer
+
+from plait import error, log
+from plait._resolver import GAIResolver, PluggableResolverMixin
+from plait._threadpool import ThreadPool
+from plait.defer import Deferred
+from plait.failure import Failure
+from plait.interfaces import IDelayedCall, IReactorCore, IReactorThreads, IReactorTime
+
+__all__ = ["DelayedCall", "ReactorBase"]
+
+#: epoll takes its timeout as an int of milliseconds; Twisted caps there too.
+MAX_TIMEOUT = 2147483.0
+
+
+# Methods below take a parameter named ``callable`` (Twisted's spelling).
+builtinCallable = callable
+
+
+def _callableName(f: object) -> str:
+    name = getattr(f, "__qualname__", None)
+    return name if isinstance(name, str) else repr(f)
+
+
+@implementer(IDelayedCall)
+class DelayedCall:
+    """A call scheduled by ``callLater``: cancel it, move it, or ask about it.
+
+    ``cancel``/``reset``/``delay`` raise ``AlreadyCalled`` once the call ran
+    and ``AlreadyCancelled`` once it was cancelled.  ``canceller(self)`` and
+    ``resetter(self)`` tell the owning scheduler (the reactor's timer queue or
+    a ``task.Clock``) about a cancellation or a new due time.
+    """
+
+    __slots__ = (
+        "args", "called", "cancelled", "canceller", "creator", "delayed_time",
+        "func", "kw", "resetter", "seconds", "time",
+    )
+
+    #: Record the creation stack in ``creator`` (shown in ``repr``).  Slots
+    #: rather than a ``__dict__``: reactors create these by the hundred
+    #: thousand, and both allocation and GC traversal get cheaper.
+    debug: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        time: float,
+        func: Callable[..., object],
+        args: tuple[Any, ...],
+        kw: dict[str, Any],
+        cancel: Callable[[DelayedCall], object],
+        reset: Callable[[DelayedCall], object],
+        seconds: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.time = time
+        self.func = func
+        self.args = args
+        self.kw = kw
+        self.canceller = cancel
+        self.resetter = reset
+        self.seconds = seconds
+        self.called = False
+        self.cancelled = False
+        self.delayed_time = 0.0
+        if DelayedCall.debug:  # otherwise ``creator`` stays unset, as in Twisted
+            self.creator: list[str] = traceback.format_stack()[:-2]
+
+    def getTime(self) -> float:
+        """Return when the call is due, in ``seconds()`` units."""
+        return self.time + self.delayed_time
+
+    def _checkActive(self) -> None:
+        if self.cancelled:
+            raise error.AlreadyCancelled()
+        if self.called:
+            raise error.AlreadyCalled()
+
+    def cancel(self) -> None:
+        """Unschedule the call and drop its function and arguments."""
+        self._checkActive()
+        self.cancelled = True  # first: the canceller may look at the flag
+        self.canceller(self)
+        del self.func, self.args, self.kw
+
+    def reset(self, secondsFromNow: float) -> None:
+        """Reschedule the call to ``secondsFromNow`` seconds from now."""
+        self._checkActive()
+        self.time = self.seconds() + secondsFromNow
+        self.delayed_time = 0.0
+        self.resetter(self)
+
+    def delay(self, secondsLater: float) -> None:
+        """Push the due time ``secondsLater`` seconds later."""
+        self._checkActive()
+        self.delayed_time += secondsLater
+        self.resetter(self)
+
+    def active(self) -> bool:
+        """True until the call has run or been cancelled."""
+        return not (self.cancelled or self.called)
+
+    def __repr__(self) -> str:
+        parts = [
+            (
+                f"<DelayedCall 0x{id(self):x} [{self.time - self.seconds()}s] "
+                f"called={int(self.called)} cancelled={int(self.cancelled)}"
+            )
+        ]
+        if not self.cancelled:
+            shown = [repr(a) for a in self.args]
+            shown += [f"{k}={v!r}" for k, v in self.kw.items()]
+            parts.append(f" {_callableName(self.func)}({', '.join(shown)})")
+        creator = getattr(self, "creator", None)
+        if creator is not None:
+            parts.append("\n\ntraceback at creation: \n\n" + "    ".join(creator))
+        parts.append(">")
+        return "".join(parts)
+
+
+def _isLive(when: float, call: DelayedCall) -> bool:
+    """Whether the entry ``(when, call)`` is the one that should run ``call``."""
+    return not (call.called or call.cancelled) and call.time + call.delayed_time == when
+
+
+class _TimerQueue:
+    """The reactor's pending ``DelayedCall``s; see the module docstring."""
+
+    def __init__(self, seconds: Callable[[], float]) -> None:
+        self._seconds = seconds
+        self._newTimes: list[float] = []  # appended by callLater, not yet merged
+        self._newCalls: list[DelayedCall] = []
+        self._runTimes: deque[float] = deque()  # sorted, consumed from the left
+        self._runCalls: deque[DelayedCall] = deque()
+        self._heap: list[tuple[float, int, DelayedCall]] = []  # small merges
+        self._heapSeq = itertools.count()  # heap tie-break: scheduling order
+        self._dead = 0  # entries that will be skipped (cancelled or moved calls)
+
+    def add(self, call: DelayedCall, when: float) -> None:
+        """Schedule ``call`` at ``when`` (its ``getTime()``); for new and moved calls."""
+        self._newTimes.append(when)
+        self._newCalls.append(call)
+
+    def cancelled(self, call: DelayedCall) -> None:
+        """``DelayedCall.cancel`` hook: the call's entry is now dead."""
+        self._entryDied()
+
+    def rescheduled(self, call: DelayedCall) -> None:
+        """``reset``/``delay`` hook: the old entry dies, a new one is queued."""
+        self.add(call, call.getTime())
+        self._entryDied()
+
+    def __len__(self) -> int:
+        return len(self._newTimes) + len(self._runTimes) + len(self._heap)
+
+    def _entryDied(self) -> None:
+        self._dead += 1
+        # Rebuild once dead entries are more than half of all entries.  That
+        # costs O(entries), paid for by the > live deaths since the last
+        # rebuild: amortised O(1) per cancellation.
+        if self._dead * 2 > len(self):
+            self._compact()
+
+    def _compact(self) -> None:
+        # In place: runDue holds local references to these containers.
+        for times, calls in ((self._newTimes, self._newCalls), (self._runTimes, self._runCalls)):
+            kept = [(t, c) for t, c in zip(times, calls) if _isLive(t, c)]
+            times.clear()
+            calls.clear()
+            times.extend([t for t, _ in kept])
+            calls.extend([c for _, c in kept])
+        self._heap[:] = [e for e in self._heap if _isLive(e[0], e[2])]
+        heapq.heapify(self._heap)
+        self._dead = 0
+
+    def _merge(self) -> None:
+        newTimes, newCalls, heap = self._newTimes, self._newCalls, self._heap
+        runTimes, runCalls = self._runTimes, self._runCalls
+        if len(newTimes) * 4 >= len(runTimes) + len(heap):
+            # A big batch: sort run + heap + batch into a new run.  They are
+            # concatenated oldest first and the sort is stable, so equal
+            # times keep scheduling order; sorting positions by time compares
+            # plain floats; and timsort merges already-sorted stretches in
+            # linear time (a batch of equal delays costs one pass).
+            heap.sort()
+            times = [*runTimes, *[e[0] for e in heap], *newTimes]
+            calls = [*runCalls, *[e[2] for e in heap], *newCalls]
+            order = sorted(range(len(times)), key=times.__getitem__)
+            heap.clear()
+            runTimes.clear()
+            runCalls.clear()
+            runTimes.extend([times[i] for i in order])
+            runCalls.extend([calls[i] for i in order])
+        else:
+            # A few entries: every one is newer than every run entry, so the
+            # run wins ties against the heap (see runDue).
+            seq = self._heapSeq
+            for when, call in zip(newTimes, newCalls):
+                heapq.heappush(heap, (when, next(seq), call))
+        newTimes.clear()
+        newCalls.clear()
+
+    def runDue(self) -> None:
+        """Run every live call due at the current time, in due order."""
+        if self._newTimes:
+            self._merge()
+        runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
+        if not runTimes and not heap:
+            return  # the common idle pass: no clock read
+        now = self._seconds()
+        popTime, popCall, heappop = runTimes.popleft, runCalls.popleft, heapq.heappop
+        # This loop is where every timer in plait runs.  The next entry is the
+        # earlier of the run's front and the heap's top.  Calls scheduled
+        # while it runs land in the _new columns and wait for the next pass.
+        while True:
+            if heap and (not runTimes or heap[0][0] < runTimes[0]):
+                when = heap[0][0]
+                if when > now:
+                    break
+                call = heappop(heap)[2]
+            elif runTimes:
+                when = runTimes[0]
+                if when > now:
+                    break
+                popTime()
+                call = popCall()
+            else:
+                break
+            if call.called or call.cancelled or call.time + call.delayed_time != when:
+                self._dead -= 1
+                continue  # cancelled, or moved (its live entry is elsewhere)
+            call.called = True
+            try:
+                call.func(*call.args, **call.kw)
+            except Exception:  # noqa: BLE001 - logged; the loop goes on
+                log.err(Failure(), "while handling timed call")
+
+    def nextTime(self) -> float | None:
+        """Return the due time of the earliest live call, or None."""
+        if self._newTimes:
+            self._merge()
+        runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
+        while runTimes:  # drop dead entries at the front (_isLive, inlined: every pass)
+            call = runCalls[0]
+            if not (call.called or call.cancelled) and call.time + call.delayed_time == runTimes[0]:
+                break
+            runTimes.popleft()
+            runCalls.popleft()
+            self._dead -= 1
+        while heap and not _isLive(heap[0][0], heap[0][2]):
+            heapq.heappop(heap)
+            self._dead -= 1
+        if runTimes and heap:
+            return min(runTimes[0], heap[0][0])
+        if runTimes:
+            return runTimes[0]
+        return heap[0][0] if heap else None
+
+    def pending(self) -> list[DelayedCall]:
+        """Return the live (neither run nor cancelled) calls."""
+        entries = itertools.chain(
+            zip(self._runTimes, self._runCalls),
+            ((e[0], e[2]) for e in self._heap),
+            zip(self._newTimes, self._newCalls),
+        )
+        # A call reset to its own due time has two live-looking entries.
+        return list(dict.fromkeys(c for t, c in entries if _isLive(t, c)))
+
+
+_Trigger = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+_PHASES = ("before", "during", "after")
+
+
+class _SystemEvent:
+    """The triggers of one system event type ("startup", "shutdown", ...).
+
+    Firing runs and consumes the before-phase triggers; if some returned
+    Deferreds, the during and after phases wait until all of them fired.
+    """
+
+    def __init__(self) -> None:
+        self.phases: dict[str, list[_Trigger]] = {p: [] for p in _PHASES}
+
+    def add(self, phase: str, trigger: _Trigger) -> None:
+        if phase not in self.phases:
+            raise KeyError("invalid phase")
+        self.phases[phase].append(trigger)
+
+    def remove(self, phase: str, trigger: _Trigger) -> None:
+        if phase not in self.phases:
+            raise KeyError("invalid phase")
+        self.phases[phase].remove(trigger)
+
+    def fire(self) -> None:
+        waiting: list[Deferred[Any]] = []
+        before = self.phases["before"]
+        while before:
+            result = _callTrigger(before.pop(0))
+            if isinstance(result, Deferred):
+                waiting.append(result)
+        if not waiting:
+            self._fireRest()
+            return
+        remaining = [len(waiting)]
+
+        def oneDone(result: object) -> None:
+            if isinstance(result, Failure):
+                log.err(result, "While calling system event trigger handler")
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                self._fireRest()
+
+        for d in waiting:
+            d.addBoth(oneDone)
+
+    def _fireRest(self) -> None:
+        for phase in (self.phases["during"], self.phases["after"]):
+            while phase:
+                _callTrigger(phase.pop(0))
+
+
+def _callTrigger(trigger: _Trigger) -> object:
+    f, args, kwargs = trigger
+    try:
+        return f(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - logged; the other triggers still run
+        log.err(Failure(), "While calling system event trigger handler")
+        return None
+
+
+class _ReactorState(enum.Enum):
+    IDLE = "idle"  # constructed, or crashed: run() may be called
+    STARTING = "starting"  # firing "startup" before its during phase
+    RUNNING = "running"
+    STOPPING = "stopping"  # stop() called; "shutdown" fires at the end of this pass
+    SHUTTING_DOWN = "shutting down"  # "shutdown" fired, before-phase Deferreds pending
+    STOPPED = "stopped"  # terminal
+
+
+_S = _ReactorState
+_TRANSITIONS: dict[_ReactorState, frozenset[_ReactorState]] = {
+    _S.IDLE: frozenset({_S.STARTING}),
+    _S.STARTING: frozenset({_S.RUNNING, _S.STOPPING, _S.IDLE}),
+    _S.RUNNING: frozenset({_S.STOPPING, _S.IDLE}),
+    _S.STOPPING: frozenset({_S.SHUTTING_DOWN, _S.STOPPED}),
+    _S.SHUTTING_DOWN: frozenset({_S.STOPPED}),
+    _S.STOPPED: frozenset(),
+}
+# (running, looping) for each state; None keeps ``running`` as it was, since
+# a stop requested during startup must not look running before "during".
+_VIEWS: dict[_ReactorState, tuple[bool | None, bool]] = {
+    _S.IDLE: (False, False),
+    _S.STARTING: (False, True),
+    _S.RUNNING: (True, True),
+    _S.STOPPING: (None, True),
+    _S.SHUTTING_DOWN: (None, True),
+    _S.STOPPED: (False, False),
+}
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@implementer(IReactorCore, IReactorTime, IReactorThreads)
+class ReactorBase(PluggableResolverMixin):
+    """Lifecycle, time, triggers and threads (resolution: the mixin); subclasses add I/O.
+
+    Subclasses implement ``doIteration(timeout)`` (block for I/O at most
+    ``timeout`` seconds, None meaning forever, and dispatch it) and
+    ``wakeUp()`` (make a blocked ``doIteration`` return, from any thread).
+    """
+
+    def __init__(self) -> None:
+        self._state = _S.IDLE
+        self.running = False
+        self._looping = False
+        self._installSignalHandlers = False
+        self._savedSignalHandlers: dict[int, Any] = {}
+        self._exitSignal: int | None = None
+        self._ioThread: int | None = None
+        self._eventTriggers: dict[str, _SystemEvent] = {}
+        # callLater is hot: bind the clock once, skipping the method call
+        # unless a subclass overrides seconds().
+        self._secondsFn: Callable[[], float] = (
+            time.monotonic if type(self).seconds is ReactorBase.seconds else self.seconds
+        )
+        self._timers = _TimerQueue(self._secondsFn)
+        self._cancelTimer = self._timers.cancelled
+        self._moveTimer = self._timers.rescheduled
+        self._addTimer = self._timers.add
+        self.threadCallQueue: deque[_Trigger] = deque()
+        self.threadpool: ThreadPool | None = None
+        self._threadpoolStartupID: Any = None
+        self.usingThreads = False
+        self._initResolvers(GAIResolver(self, self.getThreadPool))
+        # Registered first so user during-shutdown triggers see running False.
+        self.addSystemEventTrigger("during", "shutdown", self._finishShutdown)
+
+    # -- the lifecycle state machine ----------------------------------------
+
+    def _setState(self, new: _ReactorState) -> None:
+        if new not in _TRANSITIONS[self._state]:
+            raise RuntimeError(f"reactor cannot go from {self._state.value} to {new.value}")
+        self._state = new
+        running, self._looping = _VIEWS[new]
+        if running is not None:
+            self.running = running
+
+    def run(self, installSignalHandlers: bool = True) -> None:
+        """Fire "startup", then loop until ``stop()`` or ``crash()``."""
+        self.startRunning(installSignalHandlers)
+        try:
+            self.mainLoop()
+        finally:
+            self._restoreSignalHandlers()
+            if self._looping:  # an exception escaped the loop
+                self.crash()
+        log.msg("Main loop terminated.")
+
+    def startRunning(self, installSignalHandlers: bool = True) -> None:
+        """Enter the startup phases; ``run()`` calls this, users should not."""
+        if self._state is _S.STOPPED:
+            raise error.ReactorNotRestartable()
+        if self._state is not _S.IDLE:
+            raise error.ReactorAlreadyRunning()
+        self._installSignalHandlers = installSignalHandlers
+        self._ioThread = threading.get_ident()
+        self._setState(_S.STARTING)
+        # The reactor's own trigger goes first, so every user during- and
+        # after-startup trigger already sees running == True.
+        self._event("startup").phases["during"].insert(0, (self._startedRunning, (), {}))
+        self.fireSystemEvent("startup")
+
+    def _startedRunning(self) -> None:
+        if self._state is _S.STARTING:
+            self._setState(_S.RUNNING)
+        elif self._state is _S.STOPPING:
+            self.running = True  # stopped during startup: run one pass, then shut down
+        else:
+            return  # crashed while a before-startup Deferred was pending
+        if self._installSignalHandlers:
+            self._installSignals()
+
+    def mainLoop(self) -> None:
+        """The reactor: run what is due, then wait for I/O; until stopped."""
+        runUntilCurrent = self.runUntilCurrent
+        doIteration = self.doIteration
+        timeout = self.timeout
+        while self._looping:
+            runUntilCurrent()
+            if self._looping:
+                doIteration(timeout())
+
+    def stop(self) -> None:
+        """Ask the loop to fire "shutdown" and return from ``run()``."""
+        if self._state is not _S.RUNNING and self._state is not _S.STARTING:
+            raise error.ReactorNotRunning("Can't stop reactor that isn't running.")
+        self._setState(_S.STOPPING)
+
+    def crash(self) -> None:
+        """Leave the loop after this pass, firing no events; ``run()`` may follow."""
+        if self._state in (_S.STARTING, _S.RUNNING):
+            self._setState(_S.IDLE)
+        elif self._state in (_S.STOPPING, _S.SHUTTING_DOWN):
+            self._setState(_S.STOPPED)
+
+    def _finishShutdown(self) -> None:
+        if self._state is _S.SHUTTING_DOWN:
+            self._setState(_S.STOPPED)
+
+    def iterate(self, delay: float = 0.0) -> None:
+        """Run one pass: due calls, then wait for I/O at most ``delay`` seconds."""
+        self.runUntilCurrent()
+        self.doIteration(delay)
+
+    def runUntilCurrent(self) -> None:
+        """Run queued thread calls, then due timers, then a requested shutdown."""
+        if self.threadCallQueue:
+            self._runThreadCalls()
+        self._timers.runDue()
+        if self._state is _S.STOPPING:
+            self._setState(_S.SHUTTING_DOWN)
+            self.fireSystemEvent("shutdown")
+
+    def timeout(self) -> float | None:
+        """Seconds the next ``doIteration`` may block (None: no limit)."""
+        if self.threadCallQueue or self._state is _S.STOPPING:
+            return 0.0
+        due = self._timers.nextTime()
+        if due is None:
+            return None
+        wait = due - self._secondsFn()
+        if wait <= 0.0:
+            return 0.0
+        return min(MAX_TIMEOUT, wait)
+
+    def doIteration(self, timeout: float | None) -> None:
+        """Wait for I/O at most ``timeout`` seconds and dispatch it (subclass)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement doIteration")
+
+    def wakeUp(self) -> None:
+        """Make a blocked ``doIteration`` return soon; callable from any thread."""
+
+    # -- time ----------------------------------------------------------------
+
+    def seconds(self) -> float:
+        """Return the reactor's notion of now: ``time.monotonic()``."""
+        return time.monotonic()
+
+    def callLater(self, delay: float, callable: Callable[..., object], *args: Any, **kw: Any) -> DelayedCall:
+        """Call ``callable(*args, **kw)`` ``delay`` seconds from now, once."""
+        if not delay >= 0:
+            raise AssertionError(f"{delay} is not greater than or equal to 0 seconds")
+        if not builtinCallable(callable):
+            raise AssertionError(f"{callable} is not callable")
+        when = self._secondsFn() + delay
+        call = DelayedCall(when, callable, args, kw, self._cancelTimer, self._moveTimer, self._secondsFn)
+        self._addTimer(call, when)
+        return call
+
+    def getDelayedCalls(self) -> list[DelayedCall]:
+        """Return the calls that are scheduled and neither run nor cancelled."""
+        return self._timers.pending()
+
+    # -- system events ---------------------------------------------------------
+
+    def _event(self, eventType: str) -> _SystemEvent:
+        event = self._eventTriggers.get(eventType)
+        if event is None:
+            event = self._eventTriggers[eventType] = _SystemEvent()
+        return event
+
+    def addSystemEventTrigger(
+        self, phase: str, eventType: str, callable: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        """Call ``callable`` in ``phase`` of the next ``eventType`` event; return an ID."""
+        if not builtinCallable(callable):
+            raise AssertionError(f"{callable} is not callable")
+        if phase not in _PHASES:
+            raise KeyError("invalid phase")
+        self._event(eventType).add(phase, (callable, args, kwargs))
+        return (eventType, (phase, callable, args, kwargs))
+
+    def removeSystemEventTrigger(self, triggerID: Any) -> None:
+        """Remove a trigger added by ``addSystemEventTrigger`` (ValueError if gone)."""
+        eventType, handle = triggerID
+        try:
+            phase, f, args, kwargs = handle
+        except (TypeError, ValueError):
+            raise ValueError("invalid trigger handle") from None
+        self._eventTriggers[eventType].remove(phase, (f, args, kwargs))
+
+    def fireSystemEvent(self, eventType: str) -> None:
+        """Run (and consume) the before, during and after triggers of ``eventType``."""
+        event = self._eventTriggers.get(eventType)
+        if event is not None:
+            event.fire()
+
+    def callWhenRunning(self, callable: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call now if running (returning None), else after startup (returning an ID)."""
+        if self.running:
+            callable(*args, **kwargs)
+            return None
+        return self.addSystemEventTrigger("after", "startup", callable, *args, **kwargs)
+
+    # -- threads ---------------------------------------------------------------
+
+    def callFromThread(self, callable: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``callable`` in the reactor thread soon; safe from any thread.
+
+        Calls run in the order they were made, each exactly once, at the start
+        of the next pass (a sleeping loop is woken).
+        """
+        if not builtinCallable(callable):
+            raise AssertionError(f"{callable} is not callable")
+        # deque.append is atomic: no lock needed, and the loop checks for an
+        # empty queue without one.
+        self.threadCallQueue.append((callable, args, kwargs))
+        self.wakeUp()
+
+    def _runThreadCalls(self) -> None:
+        queue = self.threadCallQueue
+        popleft = queue.popleft
+        # Only the calls already queued: a call that queues another (or a
+        # busy thread) must not starve timers and I/O.
+        for _ in range(len(queue)):
+            f, args, kwargs = popleft()
+            try:
+                f(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - logged; the loop goes on
+                log.err(Failure(), "while calling from thread")
+
+    def getThreadPool(self) -> ThreadPool:
+        """Return the reactor's pool, creating it (started once running) if needed."""
+        if self.threadpool is None:
+            self.threadpool = ThreadPool(0, 10, "plait.reactor")
+            self.usingThreads = True
+            self._threadpoolStartupID = self.callWhenRunning(self.threadpool.start)
+            self.addSystemEventTrigger("during", "shutdown", self._stopThreadPool)
+        return self.threadpool
+
+    def _stopThreadPool(self) -> None:
+        if self._threadpoolStartupID is not None:
+            try:
+                self.removeSystemEventTrigger(self._threadpoolStartupID)
+            except (ValueError, KeyError):
+                pass  # already fired
+            self._threadpoolStartupID = None
+        if self.threadpool is not None:
+            self.threadpool.stop()
+            self.threadpool = None
+
+    def callInThread(self, callable: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``callable`` in the reactor's thread pool."""
+        self.getThreadPool().callInThread(callable, *args, **kwargs)
+
+    def suggestThreadPoolSize(self, size: int) -> None:
+        """Set the maximum number of threads of the reactor's pool."""
+        self.getThreadPool().adjustPoolsize(maxthreads=size)
+
+    # -- signals ---------------------------------------------------------------
+
+    def _installSignals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal.signal only works in the main thread
+        for signum in _SIGNALS:
+            self._savedSignalHandlers[signum] = signal.signal(signum, self._handleSignal)
+
+    def _restoreSignalHandlers(self) -> None:
+        while self._savedSignalHandlers:
+            signum, previous = self._savedSignalHandlers.popitem()
+            signal.signal(signum, previous)
+
+    def _handleSignal(self, signum: int, frame: FrameType | None) -> None:
+        # Runs between two bytecodes of the main thread, maybe inside the
+        # loop itself: only record and hand over through the thread queue,
+        # whose waker also ends a select() that is blocked right now.
+        self._exitSignal = signum
+        self.callFromThread(self._stopForSignal, signum)
+
+    def _stopForSignal(self, signum: int) -> None:
+        log.msg(f"Received {signal.Signals(signum).name}, shutting down.")
+        if self._state is _S.RUNNING or self._state is _S.STARTING:
+            self.stop()
+

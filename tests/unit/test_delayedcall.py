@@ -1,0 +1,362 @@
+"""DelayedCall, task.Clock and the reactor's _TimerQueue, all on fake time."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from zope.interface.verify import verifyObject
+
+from plait import error
+from plait.base import DelayedCall, _TimerQueue
+from plait.interfaces import IDelayedCall, IReactorTime
+from plait.task import Clock
+
+
+def _noop(*args: object, **kw: object) -> None:
+    pass
+
+
+# -- DelayedCall through Clock -------------------------------------------------
+
+
+def test_delayedCallProvidesIDelayedCall(clock: Clock) -> None:
+    """A Clock's callLater returns an IDelayedCall provider; Clock is IReactorTime."""
+    call = clock.callLater(1, _noop)
+    assert verifyObject(IDelayedCall, call)
+    assert verifyObject(IReactorTime, clock)
+
+
+def test_getTimeIsScheduleTimePlusDelay(clock: Clock) -> None:
+    """getTime() is the clock's time at scheduling plus the delay."""
+    clock.advance(10)
+    assert clock.callLater(2.5, _noop).getTime() == 12.5
+
+
+def test_callRunsOnceWhenDue(clock: Clock) -> None:
+    """The call runs with its arguments once its time comes, and only once."""
+    seen: list[Any] = []
+    call = clock.callLater(3, lambda *a, **kw: seen.append((a, kw)), 1, 2, x=3)
+    clock.advance(2.9)
+    assert seen == []
+    assert call.active()
+    clock.advance(0.1)
+    assert seen == [((1, 2), {"x": 3})]
+    assert call.called and not call.active()
+    clock.advance(10)
+    assert len(seen) == 1
+
+
+def test_cancelPreventsTheCall(clock: Clock) -> None:
+    """A cancelled call never runs, is inactive, and leaves getDelayedCalls."""
+    seen: list[int] = []
+    call = clock.callLater(1, seen.append, 1)
+    call.cancel()
+    clock.advance(5)
+    assert seen == []
+    assert call.cancelled and not call.active()
+    assert clock.getDelayedCalls() == []
+
+
+def test_cancelDropsFunctionAndArguments(clock: Clock) -> None:
+    """Cancelling releases the function and arguments, as Twisted does."""
+    call = clock.callLater(1, _noop, object())
+    call.cancel()
+    assert not hasattr(call, "func")
+    assert not hasattr(call, "args")
+
+
+@pytest.mark.parametrize("operation", ["cancel", "reset", "delay"])
+def test_operationsAfterCallRaiseAlreadyCalled(clock: Clock, operation: str) -> None:
+    """cancel/reset/delay on a call that ran raise AlreadyCalled."""
+    call = clock.callLater(1, _noop)
+    clock.advance(1)
+    method = getattr(call, operation)
+    with pytest.raises(error.AlreadyCalled):
+        method() if operation == "cancel" else method(1)
+
+
+@pytest.mark.parametrize("operation", ["cancel", "reset", "delay"])
+def test_operationsAfterCancelRaiseAlreadyCancelled(clock: Clock, operation: str) -> None:
+    """cancel/reset/delay on a cancelled call raise AlreadyCancelled."""
+    call = clock.callLater(1, _noop)
+    call.cancel()
+    method = getattr(call, operation)
+    with pytest.raises(error.AlreadyCancelled):
+        method() if operation == "cancel" else method(1)
+
+
+def test_resetMovesTheCallRelativeToNow(clock: Clock) -> None:
+    """reset(n) reschedules the call n seconds from now, earlier or later."""
+    seen: list[str] = []
+    call = clock.callLater(10, seen.append, "x")
+    clock.advance(2)
+    call.reset(1)
+    assert call.getTime() == 3
+    clock.advance(1)
+    assert seen == ["x"]
+    later = clock.callLater(1, seen.append, "y")
+    later.reset(5)
+    clock.advance(4.5)
+    assert seen == ["x"]
+    clock.advance(0.5)
+    assert seen == ["x", "y"]
+
+
+def test_delayPushesTheCallLater(clock: Clock) -> None:
+    """delay(n) adds n seconds to the due time; getTime reflects it."""
+    seen: list[int] = []
+    call = clock.callLater(3, seen.append, 1)
+    call.delay(2)
+    assert call.getTime() == 5
+    assert call.delayed_time == 2
+    clock.advance(4)
+    assert seen == []
+    clock.advance(1)
+    assert seen == [1]
+
+
+def test_reprShowsTimeFlagsAndCall(clock: Clock) -> None:
+    """repr matches Twisted's: address, seconds left, flags, function and args."""
+    call = clock.callLater(5, print, "fired")
+    assert re.fullmatch(r"<DelayedCall 0x[0-9a-f]+ \[5\.0s\] called=0 cancelled=0 print\('fired'\)>", repr(call))
+    keyed = clock.callLater(1.5, _noop, 1, k=2)
+    assert repr(keyed).endswith("[1.5s] called=0 cancelled=0 _noop(1, k=2)>")
+    clock.advance(5)
+    assert "called=1 cancelled=0 print('fired')" in repr(call)
+
+
+def test_reprOfCancelledCallOmitsTheFunction(clock: Clock) -> None:
+    """A cancelled call's repr shows cancelled=1 and no function."""
+    call = clock.callLater(5, print, "fired")
+    call.cancel()
+    assert repr(call).endswith("[5.0s] called=0 cancelled=1>")
+
+
+def test_debugRecordsTheCreationStack(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With DelayedCall.debug set, creator holds the stack and repr shows it."""
+    monkeypatch.setattr(DelayedCall, "debug", True)
+    call = clock.callLater(1, _noop)
+    assert call.creator
+    assert "traceback at creation" in repr(call)
+
+
+# -- Clock ---------------------------------------------------------------------
+
+
+def test_clockRunsCallsInDueOrder(clock: Clock) -> None:
+    """advance runs due calls earliest first; equal times in scheduling order."""
+    seen: list[str] = []
+    clock.callLater(3, seen.append, "c")
+    clock.callLater(1, seen.append, "a1")
+    clock.callLater(2, seen.append, "b")
+    clock.callLater(1, seen.append, "a2")
+    clock.advance(10)
+    assert seen == ["a1", "a2", "b", "c"]
+
+
+def test_clockRunsCallsScheduledDuringAdvanceIfDue(clock: Clock) -> None:
+    """A call scheduled during advance for no later than now runs in that advance."""
+    seen: list[str] = []
+    clock.callLater(1, lambda: clock.callLater(0, seen.append, "nested"))
+    clock.callLater(1, lambda: clock.callLater(5, seen.append, "late"))
+    clock.advance(1)
+    assert seen == ["nested"]
+
+
+def test_clockPropagatesExceptionsToAdvance(clock: Clock) -> None:
+    """An exception in a call propagates to the caller of advance, unlogged."""
+
+    def boom() -> None:
+        raise ValueError("boom")
+
+    call = clock.callLater(1, boom)
+    with pytest.raises(ValueError):
+        clock.advance(1)
+    assert call.called
+
+
+def test_clockGetDelayedCallsIsTheSortedCallsList(clock: Clock) -> None:
+    """getDelayedCalls is the calls list itself, sorted by due time even after moves."""
+    late = clock.callLater(5, _noop)
+    early = clock.callLater(1, _noop)
+    assert clock.getDelayedCalls() is clock.calls
+    assert clock.calls == [early, late]
+    early.reset(10)
+    assert clock.calls == [late, early]
+
+
+def test_clockPumpAdvancesByEachAmount(clock: Clock) -> None:
+    """pump advances by each amount in turn."""
+    times: list[float] = []
+    for t in (1, 2, 3):
+        clock.callLater(t, lambda: times.append(clock.seconds()))
+    clock.pump([1, 1, 1])
+    assert times == [1, 2, 3]
+    assert clock.seconds() == 3
+
+
+def test_clockRejectsNegativeDelay(clock: Clock) -> None:
+    """Clock rejects a negative delay like the real reactor (a documented divergence)."""
+    with pytest.raises(AssertionError, match=r"^-1 is not greater than or equal to 0 seconds$"):
+        clock.callLater(-1, _noop)
+
+
+# -- _TimerQueue ---------------------------------------------------------------
+
+
+class _FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _schedule(q: _TimerQueue, now: float, delay: float, f: Any, *args: Any) -> DelayedCall:
+    call = DelayedCall(now + delay, f, args, {}, q.cancelled, q.rescheduled, lambda: now)
+    q.add(call, call.getTime())
+    return call
+
+
+def _makeQueue() -> tuple[_TimerQueue, _FakeTime]:
+    t = _FakeTime()
+    return _TimerQueue(t), t
+
+
+def test_queueRunsDueCallsInOrderWithFIFOTies() -> None:
+    """Due calls run earliest first; calls due at the same time run in scheduling order."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    for name, delay in [("c", 3), ("a1", 1), ("b", 2), ("a2", 1), ("a3", 1)]:
+        _schedule(q, t.now, delay, seen.append, name)
+    t.now += 2
+    q.runDue()
+    assert seen == ["a1", "a2", "a3", "b"]
+    t.now += 1
+    q.runDue()
+    assert seen == ["a1", "a2", "a3", "b", "c"]
+
+
+def test_queueCallsAddedDuringAPassWaitForTheNext() -> None:
+    """A call scheduled (even with delay 0) while due calls run waits for the next pass."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    _schedule(q, t.now, 0, lambda: _schedule(q, t.now, 0, seen.append, "second"))
+    q.runDue()
+    assert seen == []
+    q.runDue()
+    assert seen == ["second"]
+
+
+def test_queueTiesBetweenHeapAndRunKeepSchedulingOrder() -> None:
+    """Entries merged in small batches (heap) and big batches (run) interleave by time, then age."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+    for i in range(20):  # one big batch: becomes the sorted run
+        _schedule(q, t.now, 5, seen.append, i)
+    q.runDue()
+    _schedule(q, t.now, 5, seen.append, 20)  # a small batch: goes to the heap
+    _schedule(q, t.now, 1, seen.append, -1)
+    q.runDue()
+    assert q._heap, "the small batch should have gone to the heap"
+    t.now += 5
+    q.runDue()
+    assert seen == [-1, *range(21)]
+
+
+def test_queueSkipsCancelledEntriesLazily() -> None:
+    """Cancelled calls stay in the structure until reached, then are skipped."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+    calls = [_schedule(q, t.now, i, seen.append, i) for i in range(10)]
+    calls[3].cancel()
+    assert len(q) == 10
+    t.now += 20
+    q.runDue()
+    assert seen == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert len(q) == 0 and q._dead == 0
+
+
+def test_queueCompactsWhenDeadEntriesExceedHalf() -> None:
+    """Once cancelled entries are more than half of all entries, they are removed."""
+    q, t = _makeQueue()
+    calls = [_schedule(q, t.now, 1 + i, _noop) for i in range(100)]
+    q.runDue()  # merge into the run
+    for call in calls[:50]:
+        call.cancel()
+    assert len(q) == 100  # exactly half dead: not yet
+    calls[50].cancel()
+    assert len(q) == 49
+    assert q._dead == 0
+    assert q.pending() == calls[51:]
+
+
+def test_queueResetAndDelayMoveTheLiveEntry() -> None:
+    """After reset/delay the call runs once, at its new time, and the old entry is dead."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    earlier = _schedule(q, t.now, 10, seen.append, "earlier")
+    later = _schedule(q, t.now, 1, seen.append, "later")
+    q.runDue()
+    earlier.reset(2)  # relative to the call's clock (t.now at scheduling)
+    later.delay(5)
+    t.now += 2
+    q.runDue()
+    assert seen == ["earlier"]
+    t.now += 10
+    q.runDue()
+    assert seen == ["earlier", "later"]
+    assert q.pending() == []
+
+
+def test_queueResetToTheSameTimeRunsOnce() -> None:
+    """A call reset to its current due time has two entries but runs once."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+    call = _schedule(q, t.now, 1, seen.append, 1)
+    call.reset(1)
+    assert q.pending() == [call]
+    t.now += 1
+    q.runDue()
+    assert seen == [1]
+    assert len(q) == 0
+
+
+def test_queueNextTimeSkipsDeadEntries() -> None:
+    """nextTime reports the earliest live call, ignoring cancelled ones; None when empty."""
+    q, t = _makeQueue()
+    assert q.nextTime() is None
+    first = _schedule(q, t.now, 1, _noop)
+    _schedule(q, t.now, 2, _noop)
+    first.cancel()
+    assert q.nextTime() == t.now + 2
+
+
+def test_queueLogsExceptionsAndContinues(loggedErrors: Any) -> None:
+    """An exception in a timed call is logged and later calls still run."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+
+    def boom() -> None:
+        raise ZeroDivisionError()
+
+    _schedule(q, t.now, 0, boom)
+    _schedule(q, t.now, 0, seen.append, 1)
+    q.runDue()
+    assert seen == [1]
+    assert len(loggedErrors.flush(ZeroDivisionError)) == 1
+
+
+def test_queuePendingListsLiveCallsOnly() -> None:
+    """pending() lists calls neither run nor cancelled, wherever their entry is."""
+    q, t = _makeQueue()
+    ran = _schedule(q, t.now, 0, _noop)
+    cancelled = _schedule(q, t.now, 5, _noop)
+    waiting = _schedule(q, t.now, 5, _noop)
+    cancelled.cancel()
+    q.runDue()
+    fresh = _schedule(q, t.now, 1, _noop)
+    assert ran.called
+    assert q.pending() == [waiting, fresh]

@@ -23,8 +23,7 @@ Tests: tests/unit/test_address.py
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from zope.interface import implementer
 
@@ -41,45 +40,136 @@ def _checkType(type: str) -> None:
         raise ValueError(f"'type' must be in {_SOCKET_TYPES!r} (got {type!r})")
 
 
+class _Value:
+    """Frozen-value behaviour shared by the socket addresses.
+
+    A subclass lists its fields in ``_fields`` (for the repr) and returns
+    their values from ``_values()`` (for equality, hashing, ordering and
+    pickling).  Hand-written rather than a ``dataclass`` because importing ``dataclasses``
+    (and the ``inspect`` it pulls in) would be most of the cost of
+    ``import plait.reactor``.  Equality, hashing and ordering are by the
+    tuple of fields, and only between instances of the very same class, as a
+    ``dataclass(frozen=True, order=True)`` would do.
+    """
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        """The fields in order; each class spells them out (faster than getattr)."""
+        raise NotImplementedError
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot set {attr!r}")
+
+    def __delattr__(self, attr: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; cannot delete {attr!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() < other._values()
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() <= other._values()
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() > other._values()
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() >= other._values()
+
+
 @implementer(IAddress)
-@dataclass(frozen=True, order=True, slots=True)
-class IPv4Address:
+class IPv4Address(_Value):
     """An IPv4 socket endpoint: ``type`` is ``'TCP'`` or ``'UDP'``."""
 
+    _fields = __match_args__ = ("type", "host", "port")
+    __slots__ = _fields
+
     type: str
     host: str
     port: int
 
-    def __post_init__(self) -> None:
-        _checkType(self.type)
+    def __init__(self, type: str, host: str, port: int) -> None:
+        _checkType(type)
+        # object.__setattr__ because our own __setattr__ refuses: frozen.
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "host", host)
+        object.__setattr__(self, "port", port)
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.type, self.host, self.port)
 
 
 @implementer(IAddress)
-@dataclass(frozen=True, order=True, slots=True)
-class IPv6Address:
+class IPv6Address(_Value):
     """An IPv6 socket endpoint, with the flow label and scope of ``sockaddr_in6``."""
 
+    _fields = __match_args__ = ("type", "host", "port", "flowInfo", "scopeID")
+    __slots__ = _fields
+
     type: str
     host: str
     port: int
-    flowInfo: int = 0
-    scopeID: int | str = 0
+    flowInfo: int
+    scopeID: int | str
 
-    def __post_init__(self) -> None:
-        _checkType(self.type)
+    def __init__(
+        self, type: str, host: str, port: int, flowInfo: int = 0, scopeID: int | str = 0
+    ) -> None:
+        _checkType(type)
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "host", host)
+        object.__setattr__(self, "port", port)
+        object.__setattr__(self, "flowInfo", flowInfo)
+        object.__setattr__(self, "scopeID", scopeID)
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.type, self.host, self.port, self.flowInfo, self.scopeID)
 
 
 @implementer(IAddress)
-@dataclass(frozen=True, order=True, slots=True)
-class HostnameAddress:
+class HostnameAddress(_Value):
     """A hostname and port that have not been resolved yet.
 
     ``hostname`` is conventionally ``bytes`` (``b'example.com'``), as in
     Twisted; it is stored as given.
     """
 
+    _fields = __match_args__ = ("hostname", "port")
+    __slots__ = _fields
+
     hostname: bytes
     port: int
+
+    def __init__(self, hostname: bytes, port: int) -> None:
+        object.__setattr__(self, "hostname", hostname)
+        object.__setattr__(self, "port", port)
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.hostname, self.port)
 
 
 @implementer(IAddress)

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import enum
 import socket
-import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -573,6 +572,10 @@ class HostnameEndpoint:
                 return True, host, text
         if _isLiteral(socket.AF_INET, host) or _isLiteral(socket.AF_INET6, host):
             return False, host.encode("ascii"), host
+        # Imported here, as the idna codec below does anyway: only a textual
+        # hostname needs it, and not every program that imports endpoints.
+        import unicodedata
+
         text = unicodedata.normalize("NFC", host)
         try:
             return False, text.encode("idna"), text

@@ -55,7 +55,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import IO, Any
 
 from plait.failure import Failure
@@ -507,6 +506,10 @@ def discardLogs() -> None:
 
 
 def _localTime(when: float, timeFormat: str) -> str:
+    # Imported here: datetime is only needed once a file observer writes,
+    # and importing it up front would slow every ``import plait``.
+    from datetime import datetime
+
     return datetime.fromtimestamp(when).astimezone().strftime(timeFormat)
 
 
@@ -532,6 +535,8 @@ class FileLogObserver:
 
     def getTimezoneOffset(self, when: float) -> int:
         """Seconds west of UTC at ``when``, as ``time.timezone`` counts."""
+        from datetime import datetime  # rarely used: see _localTime
+
         offset = datetime.fromtimestamp(when).astimezone().utcoffset()
         return -int(offset.total_seconds()) if offset is not None else 0
 

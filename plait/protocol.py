@@ -54,8 +54,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from typing import Protocol as TypingProtocol
 
-from zope.interface import implementer, providedBy
-from zope.interface.adapter import AdapterRegistry
+from zope.interface import implementer
 from zope.interface.interface import InterfaceClass, adapter_hooks
 
 from plait import error, log
@@ -150,18 +149,21 @@ class Protocol(BaseProtocol):
 
 # --- adapters between protocols and consumers --------------------------------
 
-# A private adapter registry, consulted by zope's ``Interface(obj)`` through
-# its global adapter hooks, so that ``IConsumer(someProtocol)`` works as it
-# does in Twisted without pulling in a components framework.
-_adapters = AdapterRegistry()
+# ``IConsumer(someProtocol)`` and ``IProtocol(someConsumer)`` work as they do
+# in Twisted, through zope's ``Interface(obj)`` adapter hooks, without pulling
+# in a components framework.  There are just two adapters, so a short list
+# (provided interface, required interface, factory) stands in for zope's
+# AdapterRegistry, whose module would add to every program's import time.
+_adapters: list[tuple[InterfaceClass, InterfaceClass, Callable[[Any], object]]] = []
 
 
 def _adapterHook(iface: InterfaceClass, ob: object) -> object:
-    # lookup() comes from zope's C base class, which its stubs do not show.
-    factory = _adapters.lookup([providedBy(ob)], iface, "")  # type: ignore[attr-defined]
-    if factory is None:
-        return None
-    return factory(ob)
+    # What zope's registry lookup would answer: an adapter whose product is
+    # (or extends) the interface asked for, registered for what ``ob`` provides.
+    for provided, required, factory in _adapters:
+        if provided.isOrExtends(iface) and required.providedBy(ob):
+            return factory(ob)
+    return None
 
 
 adapter_hooks.append(_adapterHook)
@@ -204,8 +206,8 @@ class ConsumerToProtocolAdapter:
         """Nothing to tell a consumer."""
 
 
-_adapters.register([IProtocol], IConsumer, "", ProtocolToConsumerAdapter)
-_adapters.register([IConsumer], IProtocol, "", ConsumerToProtocolAdapter)
+_adapters.append((IConsumer, IProtocol, ProtocolToConsumerAdapter))
+_adapters.append((IProtocol, IConsumer, ConsumerToProtocolAdapter))
 
 
 # --- factories ----------------------------------------------------------------

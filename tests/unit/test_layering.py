@@ -54,6 +54,7 @@ LAYERS: dict[str, int] = {
     "_threadpool": 2,  # the reactor's thread pool, used by base
     "_resolver": 2,  # GAIResolver and the resolver adapters, used by base
     "tcp": 3,
+    "_tcpconnection": 3,  # the socket I/O shared by tcp's Client and Server
     "task": 3,
     "threads": 3,
     "unix": 3,
@@ -92,6 +93,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("logger", "log"),
         ("base", "_threadpool"),
         ("base", "_resolver"),
+        ("tcp", "_tcpconnection"),
         ("protocols.*", "protocols.*"),
     }
 )

@@ -142,3 +142,36 @@ def test_unixSameFileIsEqual(tmp_path: Path) -> None:
     assert UNIXAddress(str(target)) == UNIXAddress(str(link))
     assert hash(UNIXAddress(str(target))) == hash(UNIXAddress(str(link)))
     assert UNIXAddress(str(target)) != UNIXAddress(str(tmp_path / "missing"))
+
+
+def test_everyOrderingComparisonWorksWithinOneClass() -> None:
+    """<, <=, > and >= order addresses of one class by their fields."""
+    low, high = IPv4Address("TCP", "127.0.0.1", 1), IPv4Address("TCP", "127.0.0.1", 2)
+    assert low < high and low <= high and high > low and high >= low
+    assert low <= IPv4Address("TCP", "127.0.0.1", 1) >= low
+    assert not (high < low or high <= low or low > high or low >= high)
+
+
+@pytest.mark.parametrize("op", ["__lt__", "__le__", "__gt__", "__ge__"])
+def test_orderingAcrossClassesIsRefused(op: str) -> None:
+    """Comparing an IPv4Address with an IPv6Address for order is a TypeError."""
+    v4, v6 = IPv4Address("TCP", "127.0.0.1", 1), IPv6Address("TCP", "::1", 1)
+    assert getattr(v4, op)(v6) is NotImplemented
+    with pytest.raises(TypeError):
+        {"__lt__": lambda: v4 < v6, "__le__": lambda: v4 <= v6,
+         "__gt__": lambda: v4 > v6, "__ge__": lambda: v4 >= v6}[op]()
+
+
+def test_attributesCannotBeDeleted() -> None:
+    """del on an address field raises AttributeError naming the class."""
+    address = IPv4Address("TCP", "127.0.0.1", 1)
+    with pytest.raises(AttributeError, match="IPv4Address is immutable; cannot delete 'port'"):
+        del address.port
+
+
+def test_valueBaseDemandsValues() -> None:
+    """The shared base class has no fields of its own: subclasses must say them."""
+    from plait.address import _Value
+
+    with pytest.raises(NotImplementedError):
+        _Value()._values()

@@ -51,12 +51,22 @@ from __future__ import annotations
 import enum
 import socket
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from zope.interface import alsoProvides, implementer
 
 from plait import error
+from plait._endpointgrammar import (
+    _clientParsers,
+    _fromString,
+    _registerClientParser,
+    _registerServerParser,
+    _serverParsers,
+    _takePositional,
+    _toInt,
+    quoteStringArgument,
+)
 from plait.address import HostnameAddress, IPv4Address, IPv6Address
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure
@@ -594,84 +604,7 @@ class HostnameEndpoint:
         return race.result
 
 
-# --- string descriptions ------------------------------------------------------------
-
-
-def quoteStringArgument(argument: str) -> str:
-    """Escape ``argument`` for use as a *keyword value* in a description.
-
-    Backslashes and colons get a backslash; ``=`` needs no escape after a
-    keyword's own ``=``.  (A positional argument containing ``=`` still
-    needs ``\\=``, which this does not add, as in Twisted.)
-    """
-    return argument.replace("\\", "\\\\").replace(":", "\\:")
-
-
-def _parse(description: str) -> tuple[list[str], dict[str, str]]:
-    """Split a description into positional and keyword arguments.
-
-    ``"a:b:d=1:c"`` -> ``(["a", "b", "c"], {"d": "1"})``.  A backslash
-    escapes the next character; the first unescaped ``=`` of a segment
-    separates key from value; later ``=`` belong to the value.
-    """
-    args: list[str] = []
-    kwargs: dict[str, str] = {}
-    key: str | None = None
-    current: list[str] = []
-
-    def endSegment() -> None:
-        value = "".join(current)
-        if key is None:
-            args.append(value)
-        elif key in kwargs:
-            raise ValueError(f"Duplicate keyword argument {key!r} in endpoint description {description!r}")
-        else:
-            kwargs[key] = value
-
-    chars = iter(description)
-    for char in chars:
-        if char == "\\":
-            escaped = next(chars, None)
-            if escaped is None:
-                raise ValueError(f"Endpoint description {description!r} ends with a lone backslash")
-            current.append(escaped)
-        elif char == ":":
-            endSegment()
-            key, current = None, []
-        elif char == "=" and key is None:
-            key, current = "".join(current), []
-        else:
-            current.append(char)
-    endSegment()
-    return args, kwargs
-
-
-def _toInt(name: str, value: str, *, isPort: bool = False) -> int:
-    """``int(value)``, with an error naming the argument."""
-    try:
-        number = int(value)
-    except ValueError as e:
-        raise ValueError(f"{e} (the {name})") from None
-    if isPort and not 0 <= number <= 65535:
-        raise ValueError(f"port {number} is out of range 0-65535")
-    return number
-
-
-def _takePositional(names: Sequence[str], args: Sequence[str], kwargs: dict[str, str]) -> dict[str, str]:
-    """Merge positional arguments into ``kwargs`` under ``names``, in order.
-
-    Positional arguments fill the names not already given as keywords
-    (``tcp:host=h:80`` gives the port positionally).
-    """
-    free = [name for name in names if name not in kwargs]
-    if len(args) > len(free):
-        raise TypeError(
-            f"too many positional arguments {list(args)!r}: expected at most "
-            f"{', '.join(free)} (besides keywords {sorted(kwargs)!r})"
-        )
-    merged = dict(kwargs)
-    merged.update(zip(free, args))
-    return merged
+# --- string descriptions (the grammar is in plait._endpointgrammar) ----------------
 
 
 @implementer(IStreamClientEndpointStringParserWithReactor)
@@ -708,40 +641,9 @@ class _TCPServerParser:
         return self._endpointClass(reactor, **params)
 
 
-_clientParsers: dict[str, Any] = {}
-_serverParsers: dict[str, Any] = {}
-
-
-def _registerClientParser(parser: Any) -> None:
-    """Make ``clientFromString`` handle ``parser.prefix`` (case-insensitive)."""
-    _clientParsers[parser.prefix.lower()] = parser
-
-
-def _registerServerParser(parser: Any) -> None:
-    """Make ``serverFromString`` handle ``parser.prefix`` (case-insensitive)."""
-    _serverParsers[parser.prefix.lower()] = parser
-
-
 _registerClientParser(_TCPClientParser())
 _registerServerParser(_TCPServerParser("tcp", TCP4ServerEndpoint))
 _registerServerParser(_TCPServerParser("tcp6", TCP6ServerEndpoint))
-
-
-def _fromString(parsers: dict[str, Any], method: str, reactor: Any, description: str) -> Any:
-    if not isinstance(description, str):
-        raise TypeError(f"endpoint description must be str, not {type(description).__name__}")
-    args, kwargs = _parse(description)
-    kind = args.pop(0).lower() if args else ""
-    parser = parsers.get(kind)
-    if parser is None:
-        raise ValueError(f"Unknown endpoint type: {kind!r}")
-    try:
-        return getattr(parser, method)(reactor, *args, **kwargs)
-    except (TypeError, ValueError) as e:
-        if type(e) not in (TypeError, ValueError):
-            raise  # a subclass may not take a plain message; leave it alone
-        # Say which description was bad; the message itself names the part.
-        raise type(e)(f"{e} in endpoint description {description!r}") from e
 
 
 def clientFromString(reactor: Any, description: str) -> Any:

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from plait._endpointgrammar import _parse
 from plait.endpoints import (
     TCP4ClientEndpoint,
     TCP4ServerEndpoint,
     TCP6ServerEndpoint,
     _clientParsers,
-    _parse,
     _registerClientParser,
     clientFromString,
     quoteStringArgument,

@@ -63,6 +63,7 @@ LAYERS: dict[str, int] = {
     "ssl": 3,
     "selectreactor": 4,
     "endpoints": 4,
+    "_endpointgrammar": 4,  # description strings: grammar and parser registry
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
@@ -94,6 +95,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("base", "_threadpool"),
         ("base", "_resolver"),
         ("tcp", "_tcpconnection"),
+        ("endpoints", "_endpointgrammar"),
         ("protocols.*", "protocols.*"),
     }
 )

@@ -129,3 +129,13 @@ def _fromString(parsers: dict[str, Any], method: str, reactor: Any, description:
             raise  # a subclass may not take a plain message; leave it alone
         # Say which description was bad; the message itself names the part.
         raise type(e)(f"{e} in endpoint description {description!r}") from e
+
+
+def _clientFromString(reactor: Any, description: str) -> Any:
+    """``clientFromString``'s work, reading the registry at call time."""
+    return _fromString(_clientParsers, "parseStreamClient", reactor, description)
+
+
+def _serverFromString(reactor: Any, description: str) -> Any:
+    """``serverFromString``'s work, reading the registry at call time."""
+    return _fromString(_serverParsers, "parseStreamServer", reactor, description)

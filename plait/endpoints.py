@@ -58,11 +58,10 @@ from zope.interface import alsoProvides, implementer
 
 from plait import error
 from plait._endpointgrammar import (
-    _clientParsers,
-    _fromString,
+    _clientFromString,
     _registerClientParser,
     _registerServerParser,
-    _serverParsers,
+    _serverFromString,
     _takePositional,
     _toInt,
     quoteStringArgument,
@@ -654,9 +653,9 @@ def clientFromString(reactor: Any, description: str) -> Any:
     for non-numeric or out-of-range numbers; messages end with ``in endpoint
     description '...'``.
     """
-    return _fromString(_clientParsers, "parseStreamClient", reactor, description)
+    return _clientFromString(reactor, description)
 
 
 def serverFromString(reactor: Any, description: str) -> Any:
     """Build a server endpoint from a description such as ``"tcp:8080:interface=127.0.0.1"``."""
-    return _fromString(_serverParsers, "parseStreamServer", reactor, description)
+    return _serverFromString(reactor, description)

@@ -8,13 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plait._endpointgrammar import _parse
+from plait._endpointgrammar import _clientParsers, _parse, _registerClientParser
 from plait.endpoints import (
     TCP4ClientEndpoint,
     TCP4ServerEndpoint,
     TCP6ServerEndpoint,
-    _clientParsers,
-    _registerClientParser,
     clientFromString,
     quoteStringArgument,
     serverFromString,
@@ -182,7 +180,7 @@ def test_serverErrors(description: str, exception: type, message: str) -> None:
 
 def test_parsersCanBeRegistered(monkeypatch: pytest.MonkeyPatch) -> None:
     """A later issue (ssl:, unix:) plugs a parser in by prefix, case-insensitively."""
-    monkeypatch.setattr("plait.endpoints._clientParsers", dict(_clientParsers))
+    monkeypatch.setattr("plait._endpointgrammar._clientParsers", dict(_clientParsers))
 
     class Parser:
         prefix = "Demo"

@@ -23,7 +23,6 @@ Tests: tests/integration/test_resolver.py.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -90,6 +89,8 @@ def _literalAddress(hostName: str, port: int, family: int, transport: str) -> li
     """Return the address list for an IP literal, or None for a name."""
     if "%" in hostName:
         return None  # scoped IPv6: let getaddrinfo map the scope to an index
+    import ipaddress  # here, not at the top: only resolution needs it (import time)
+
     try:
         ip = ipaddress.ip_address(hostName)
     except ValueError:

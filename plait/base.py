@@ -37,11 +37,11 @@ structure, and CPython schedules full collections by counting allocations of
 tracked objects.  So on the common path entries are not tuples: they live in
 parallel columns (times, calls).  ``callLater`` only appends to the ``_new``
 columns; the next pass merges them, either into the sorted ``_run`` columns
-(a large batch: timsort merges sorted stretches in linear time, and pops are
-then O(1)) or into ``_heap`` (a few entries, as tuples: O(log n) each).  Due
-entries are taken from whichever front is earlier, equal times in scheduling
-order, and calls scheduled during a pass land in ``_new``, so they wait for
-the next pass.
+(a batch of ``_SORT_BATCH`` or more and a quarter of all entries: timsort
+merges sorted stretches in linear time; pops are then O(1)) or into ``_heap``
+(fewer, as tuples: O(log n) each).  Due entries are taken from whichever
+front is earlier, equal times in scheduling order, and calls scheduled during
+a pass land in ``_new``, so they wait for the next pass.
 
 Tests: tests/unit/test_delayedcall.py, tests/unit/test_base_reactor.py,
 tests/integration/test_reactor_real.py, tests/integration/test_signals.py,
@@ -60,16 +60,18 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zope.interface import implementer
 
 from plait import error, log
 from plait._resolver import GAIResolver, PluggableResolverMixin
-from plait._threadpool import ThreadPool
 from plait.defer import Deferred
 from plait.failure import Failure
 from plait.interfaces import IDelayedCall, IReactorCore, IReactorThreads, IReactorTime
+
+if TYPE_CHECKING:  # imported when first used: most programs never need a pool
+    from plait._threadpool import ThreadPool
 
 __all__ = ["DelayedCall", "ReactorBase"]
 
@@ -79,11 +81,6 @@ MAX_TIMEOUT = 2147483.0
 
 # Methods below take a parameter named ``callable`` (Twisted's spelling).
 builtinCallable = callable
-
-
-def _callableName(f: object) -> str:
-    name = getattr(f, "__qualname__", None)
-    return name if isinstance(name, str) else repr(f)
 
 
 @implementer(IDelayedCall)
@@ -107,13 +104,8 @@ class DelayedCall:
     debug: ClassVar[bool] = False
 
     def __init__(
-        self,
-        time: float,
-        func: Callable[..., object],
-        args: tuple[Any, ...],
-        kw: dict[str, Any],
-        cancel: Callable[[DelayedCall], object],
-        reset: Callable[[DelayedCall], object],
+        self, time: float, func: Callable[..., object], args: tuple[Any, ...], kw: dict[str, Any],
+        cancel: Callable[[DelayedCall], object], reset: Callable[[DelayedCall], object],
         seconds: Callable[[], float] = time.monotonic,
     ) -> None:
         self.time = time
@@ -173,7 +165,8 @@ class DelayedCall:
         if not self.cancelled:
             shown = [repr(a) for a in self.args]
             shown += [f"{k}={v!r}" for k, v in self.kw.items()]
-            parts.append(f" {_callableName(self.func)}({', '.join(shown)})")
+            name = getattr(self.func, "__qualname__", None)
+            parts.append(f" {name if isinstance(name, str) else repr(self.func)}({', '.join(shown)})")
         creator = getattr(self, "creator", None)
         if creator is not None:
             parts.append("\n\ntraceback at creation: \n\n" + "    ".join(creator))
@@ -188,6 +181,8 @@ def _isLive(when: float, call: DelayedCall) -> bool:
 
 class _TimerQueue:
     """The reactor's pending ``DelayedCall``s; see the module docstring."""
+
+    _SORT_BATCH = 16  # smaller batches of new entries go to the heap (_merge)
 
     def __init__(self, seconds: Callable[[], float]) -> None:
         self._seconds = seconds
@@ -205,24 +200,21 @@ class _TimerQueue:
         self._newCalls.append(call)
 
     def cancelled(self, call: DelayedCall) -> None:
-        """``DelayedCall.cancel`` hook: the call's entry is now dead."""
-        self._entryDied()
+        """``DelayedCall.cancel`` hook (and ``rescheduled``'s): an entry died."""
+        self._dead += 1
+        # Rebuild once dead entries are more than half of all entries.  That
+        # costs O(entries), paid for by the > live deaths since the last
+        # rebuild: amortised O(1) per cancellation.  (len(self), inlined.)
+        if self._dead * 2 > len(self._newTimes) + len(self._runTimes) + len(self._heap):
+            self._compact()
 
     def rescheduled(self, call: DelayedCall) -> None:
         """``reset``/``delay`` hook: the old entry dies, a new one is queued."""
         self.add(call, call.getTime())
-        self._entryDied()
+        self.cancelled(call)
 
     def __len__(self) -> int:
         return len(self._newTimes) + len(self._runTimes) + len(self._heap)
-
-    def _entryDied(self) -> None:
-        self._dead += 1
-        # Rebuild once dead entries are more than half of all entries.  That
-        # costs O(entries), paid for by the > live deaths since the last
-        # rebuild: amortised O(1) per cancellation.
-        if self._dead * 2 > len(self):
-            self._compact()
 
     def _compact(self) -> None:
         # In place: runDue holds local references to these containers.
@@ -239,7 +231,11 @@ class _TimerQueue:
     def _merge(self) -> None:
         newTimes, newCalls, heap = self._newTimes, self._newCalls, self._heap
         runTimes, runCalls = self._runTimes, self._runCalls
-        if len(newTimes) * 4 >= len(runTimes) + len(heap):
+        batch = len(newTimes)
+        # Why a floor: a re-sort costs a few microseconds, and the usual batch
+        # is a callLater(0) or two (a transport's flush or connect) with a few
+        # timers pending, which the ratio test alone would re-sort each pass.
+        if batch >= self._SORT_BATCH and batch * 4 >= len(runTimes) + len(heap):
             # A big batch: sort run + heap + batch into a new run.  They are
             # concatenated oldest first and the sort is stable, so equal
             # times keep scheduling order; sorting positions by time compares
@@ -303,14 +299,18 @@ class _TimerQueue:
         if self._newTimes:
             self._merge()
         runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
-        while runTimes:  # drop dead entries at the front (_isLive, inlined: every pass)
+        # Drop dead entries at the fronts (_isLive, inlined: every pass).
+        while runTimes:
             call = runCalls[0]
             if not (call.called or call.cancelled) and call.time + call.delayed_time == runTimes[0]:
                 break
             runTimes.popleft()
             runCalls.popleft()
             self._dead -= 1
-        while heap and not _isLive(heap[0][0], heap[0][2]):
+        while heap:
+            when, _, call = heap[0]
+            if not (call.called or call.cancelled) and call.time + call.delayed_time == when:
+                break
             heapq.heappop(heap)
             self._dead -= 1
         if runTimes and heap:
@@ -399,25 +399,23 @@ class _ReactorState(enum.Enum):
     SHUTTING_DOWN = "shutting down"  # "shutdown" fired, before-phase Deferreds pending
     STOPPED = "stopped"  # terminal
 
+    # Identity hashing (C code) for the transition tables: members are
+    # singletons, and Enum's own __hash__ is a Python function.
+    __hash__ = object.__hash__
+
 
 _S = _ReactorState
-_TRANSITIONS: dict[_ReactorState, frozenset[_ReactorState]] = {
-    _S.IDLE: frozenset({_S.STARTING}),
-    _S.STARTING: frozenset({_S.RUNNING, _S.STOPPING, _S.IDLE}),
-    _S.RUNNING: frozenset({_S.STOPPING, _S.IDLE}),
-    _S.STOPPING: frozenset({_S.SHUTTING_DOWN, _S.STOPPED}),
-    _S.SHUTTING_DOWN: frozenset({_S.STOPPED}),
-    _S.STOPPED: frozenset(),
-}
-# (running, looping) for each state; None keeps ``running`` as it was, since
-# a stop requested during startup must not look running before "during".
-_VIEWS: dict[_ReactorState, tuple[bool | None, bool]] = {
-    _S.IDLE: (False, False),
-    _S.STARTING: (False, True),
-    _S.RUNNING: (True, True),
-    _S.STOPPING: (None, True),
-    _S.SHUTTING_DOWN: (None, True),
-    _S.STOPPED: (False, False),
+_STOPPING = _S.STOPPING  # checked twice a pass: a global beats an Enum class attribute
+# Per state: the states it may move to, then (running, looping) while in it.
+# None keeps ``running`` as it was: a stop requested during startup must not
+# look running before "during".
+_TRANSITIONS: dict[_ReactorState, tuple[frozenset[_ReactorState], bool | None, bool]] = {
+    _S.IDLE: (frozenset({_S.STARTING}), False, False),
+    _S.STARTING: (frozenset({_S.RUNNING, _S.STOPPING, _S.IDLE}), False, True),
+    _S.RUNNING: (frozenset({_S.STOPPING, _S.IDLE}), True, True),
+    _S.STOPPING: (frozenset({_S.SHUTTING_DOWN, _S.STOPPED}), None, True),
+    _S.SHUTTING_DOWN: (frozenset({_S.STOPPED}), None, True),
+    _S.STOPPED: (frozenset(), False, False),
 }
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -460,10 +458,10 @@ class ReactorBase(PluggableResolverMixin):
     # -- the lifecycle state machine ----------------------------------------
 
     def _setState(self, new: _ReactorState) -> None:
-        if new not in _TRANSITIONS[self._state]:
+        if new not in _TRANSITIONS[self._state][0]:
             raise RuntimeError(f"reactor cannot go from {self._state.value} to {new.value}")
         self._state = new
-        running, self._looping = _VIEWS[new]
+        _, running, self._looping = _TRANSITIONS[new]
         if running is not None:
             self.running = running
 
@@ -539,13 +537,13 @@ class ReactorBase(PluggableResolverMixin):
         if self.threadCallQueue:
             self._runThreadCalls()
         self._timers.runDue()
-        if self._state is _S.STOPPING:
+        if self._state is _STOPPING:
             self._setState(_S.SHUTTING_DOWN)
             self.fireSystemEvent("shutdown")
 
     def timeout(self) -> float | None:
         """Seconds the next ``doIteration`` may block (None: no limit)."""
-        if self.threadCallQueue or self._state is _S.STOPPING:
+        if self.threadCallQueue or self._state is _STOPPING:
             return 0.0
         due = self._timers.nextTime()
         if due is None:
@@ -654,6 +652,8 @@ class ReactorBase(PluggableResolverMixin):
     def getThreadPool(self) -> ThreadPool:
         """Return the reactor's pool, creating it (started once running) if needed."""
         if self.threadpool is None:
+            from plait._threadpool import ThreadPool
+
             self.threadpool = ThreadPool(0, 10, "plait.reactor")
             self.usingThreads = True
             self._threadpoolStartupID = self.callWhenRunning(self.threadpool.start)

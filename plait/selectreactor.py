@@ -9,10 +9,20 @@ live in ``plait.base.ReactorBase``.
 
 Rules:
 
-* Each fd is registered once, with ``SelectorKey.data = (reader, writer)``;
-  adding or removing a direction is a ``modify``; the fd is unregistered when
-  both are gone.  ``self._reads``/``self._writes`` say who is registered *now*,
-  so a descriptor removed earlier in the same batch of events is skipped.
+* The selector is ``selectorClass()`` (default ``selectors.DefaultSelector``:
+  epoll on Linux), seen through ``_SelectorsPoller``, which takes fds and
+  event masks only.
+* ``self._fds`` maps each registered fd to its ``[reader, writer]``: a new fd
+  is one ``register``, adding or removing a direction one ``modify``, and the
+  fd is unregistered when both are gone.  Dispatch looks every ready fd up
+  there, so a descriptor removed earlier in the same batch is skipped (and,
+  as with Twisted's epoll reactor, one that took over a fd closed earlier
+  in the batch may see a spurious event: ``EAGAIN`` must be harmless).
+  ``self._reads``/``self._writes`` map each watched descriptor to the fd it
+  was registered with (a closed socket's ``fileno()`` is -1).
+* A descriptor added on a fd that another one holds (closed without
+  ``removeReader``/``removeWriter``, its number reused) replaces it; the
+  stale one is forgotten without ``connectionLost``.
 * ``doRead()``/``doWrite()`` return None normally.  A returned exception or
   Failure, or a raised exception (logged first), finishes that descriptor
   only: it is removed from both directions and gets ``connectionLost``.
@@ -23,8 +33,13 @@ Rules:
 
 A tour of one pass (``ReactorBase.mainLoop``): ``runUntilCurrent()`` runs
 thread calls and due timers; ``timeout()`` says how long to sleep;
-``doIteration`` blocks in ``select()`` - the only blocking call in plait -
-then dispatches what is ready.
+``doIteration`` blocks in ``selector.select()`` - the only blocking call in
+plait - then dispatches what is ready.
+
+Discussion: calling ``select.epoll`` directly instead of through
+``selectors`` was tried; on the benchmark's one-core churn and pingpong
+runs the difference stayed inside the run-to-run noise, while plait's own
+fd map (below) was the real gain, so the reactor keeps to ``selectors``.
 
 Tests: tests/integration/test_reactor_real.py, tests/integration/test_threads.py,
 tests/integration/test_signals.py.
@@ -48,9 +63,6 @@ from plait.interfaces import IReactorFDSet, IReactorSocket, IReactorTCP
 from plait.main import installReactor
 
 __all__ = ["SelectorReactor", "install"]
-
-_READ = selectors.EVENT_READ
-_WRITE = selectors.EVENT_WRITE
 
 
 class _Waker:
@@ -105,6 +117,41 @@ class _Waker:
         self._writer.close()
 
 
+class _SelectorsPoller:
+    """Any ``selectors.BaseSelector``, seen through the calls the reactor makes.
+
+    ``poll`` returns ``(fd, mask)`` pairs; ``mask & READY[0]`` means
+    readable, ``mask & READY[1]`` writable.  ``register``/``modify`` take
+    ``EVENTS[0]``, ``EVENTS[1]`` or both; ``modify`` raises ``OSError`` when
+    the kernel no longer knows the fd; ``unregister`` ignores a fd it does
+    not know.  ``name`` is for ``repr``.
+    """
+
+    EVENTS = READY = (selectors.EVENT_READ, selectors.EVENT_WRITE)
+
+    def __init__(self, selector: selectors.BaseSelector) -> None:
+        self.selector = selector
+        self.name = type(selector).__name__
+
+    def register(self, fd: int, events: int) -> None:
+        self.selector.register(fd, events)
+
+    def modify(self, fd: int, events: int) -> None:
+        self.selector.modify(fd, events)
+
+    def unregister(self, fd: int) -> None:
+        try:
+            self.selector.unregister(fd)
+        except KeyError:
+            pass
+
+    def poll(self, timeout: float | None) -> list[tuple[int, int]]:
+        return [(key.fd, mask) for key, mask in self.selector.select(timeout)]
+
+    def close(self) -> None:
+        self.selector.close()
+
+
 def _logPrefix(selectable: Any) -> str:
     try:
         return str(selectable.logPrefix())
@@ -124,23 +171,27 @@ def _asFailure(why: object, method: str) -> Failure:
 
 @implementer(IReactorFDSet, IReactorTCP, IReactorSocket)
 class SelectorReactor(ReactorBase):
-    """A reactor over ``selectorClass`` (default: ``selectors.DefaultSelector``,
-    which is epoll on Linux)."""
+    """A reactor over ``selectorClass`` (default ``selectors.DefaultSelector``)."""
 
     def __init__(self, selectorClass: type[selectors.BaseSelector] | None = None) -> None:
-        self._selector = (selectorClass or selectors.DefaultSelector)()
-        self._reads: set[Any] = set()
-        self._writes: set[Any] = set()
+        self._poller = _SelectorsPoller((selectorClass or selectors.DefaultSelector)())
+        self._events = self._poller.EVENTS
+        # fd -> [reader, writer]: who watches each registered fd, *now*
+        # (dispatch looks here for every ready fd).
+        self._fds: dict[int, list[Any]] = {}
+        # Who is watched in each direction, and on which fd (the fd it had
+        # when added: a closed socket's fileno() is -1).
+        self._reads: dict[Any, int] = {}
+        self._writes: dict[Any, int] = {}
         self._closed = False
         self.waker = _Waker()
         self._wake = self.waker.wakeUp
-        self._selector.register(self.waker.fileno(), _READ, (self.waker, None))
-        self._reads.add(self.waker)
+        self._reads[self.waker] = self._watch(self.waker, 0)
         super().__init__()
         self.addSystemEventTrigger("during", "shutdown", self.disconnectAll)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {type(self._selector).__name__} {self._state.value}>"
+        return f"<{type(self).__name__} {self._poller.name} {self._state.value}>"
 
     # -- the blocking call and the dispatch ------------------------------------
 
@@ -148,11 +199,13 @@ class SelectorReactor(ReactorBase):
         self._wake()
 
     def doIteration(self, timeout: float | None) -> None:
-        """Block in ``select()`` at most ``timeout`` seconds, then dispatch."""
-        if timeout is not None and timeout > MAX_TIMEOUT:
-            timeout = MAX_TIMEOUT  # iterate(delay) may pass anything
+        """Block in the selector at most ``timeout`` seconds, then dispatch."""
+        if timeout is not None and not 0.0 <= timeout <= MAX_TIMEOUT:
+            # iterate(delay) may pass anything: select(2) rejects a negative
+            # timeout, and epoll's milliseconds must fit a C int.
+            timeout = min(max(timeout, 0.0), MAX_TIMEOUT)
         try:
-            events = self._selector.select(timeout)
+            events = self._poller.poll(timeout)
         except (OSError, ValueError) as e:
             # select(2) fails as a whole with EBADF when any fd was closed
             # while registered; find the culprits and carry on.
@@ -160,10 +213,16 @@ class SelectorReactor(ReactorBase):
                 raise
             self._preenDescriptors()
             return
-        reads, writes = self._reads, self._writes
-        for key, mask in events:
-            reader, writer = key.data
-            if mask & _READ and reader in reads:
+        readable, writable = self._poller.READY
+        fds = self._fds
+        for fd, mask in events:
+            # Looked up per event: a descriptor removed by an earlier
+            # callback of this batch must not be called.
+            entry = fds.get(fd)
+            if entry is None:
+                continue
+            if mask & readable and entry[0] is not None:
+                reader = entry[0]
                 try:
                     why = reader.doRead()
                 except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
@@ -171,9 +230,8 @@ class SelectorReactor(ReactorBase):
                     log.err(why, "Unhandled Error", system=_logPrefix(reader))
                 if why is not None:
                     self._disconnectSelectable(reader, _asFailure(why, "doRead"))
-                    if writer is reader:
-                        continue
-            if mask & _WRITE and writer in writes:
+            if mask & writable and entry[1] is not None:
+                writer = entry[1]
                 try:
                     why = writer.doWrite()
                 except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
@@ -191,7 +249,7 @@ class SelectorReactor(ReactorBase):
             log.err(Failure(), "Unhandled Error", system=_logPrefix(selectable))
 
     def _preenDescriptors(self) -> None:
-        for selectable in list(self._reads | self._writes):
+        for selectable in list({**self._reads, **self._writes}):
             if selectable is self.waker:
                 continue
             try:
@@ -205,26 +263,24 @@ class SelectorReactor(ReactorBase):
     def addReader(self, reader: Any) -> None:
         """Watch ``reader`` for readability (idempotent)."""
         if reader not in self._reads:
-            self._add(reader, _READ)
-            self._reads.add(reader)
+            self._reads[reader] = self._watch(reader, 0)
 
     def addWriter(self, writer: Any) -> None:
         """Watch ``writer`` for writability (idempotent)."""
         if writer not in self._writes:
-            self._add(writer, _WRITE)
-            self._writes.add(writer)
+            self._writes[writer] = self._watch(writer, 1)
 
     def removeReader(self, reader: Any) -> None:
         """Stop watching ``reader`` for readability (idempotent)."""
-        if reader in self._reads:
-            self._reads.discard(reader)
-            self._remove(reader, _READ)
+        fd = self._reads.pop(reader, None)
+        if fd is not None:
+            self._unwatch(reader, 0, fd)
 
     def removeWriter(self, writer: Any) -> None:
         """Stop watching ``writer`` for writability (idempotent)."""
-        if writer in self._writes:
-            self._writes.discard(writer)
-            self._remove(writer, _WRITE)
+        fd = self._writes.pop(writer, None)
+        if fd is not None:
+            self._unwatch(writer, 1, fd)
 
     def removeAll(self) -> list[Any]:
         """Remove every reader and writer but the waker; return them."""
@@ -251,69 +307,72 @@ class SelectorReactor(ReactorBase):
             except Exception:  # noqa: BLE001 - logged; the other descriptors still get theirs
                 log.err(Failure(), "Unhandled Error", system=_logPrefix(selectable))
 
-    def _add(self, selectable: Any, event: int) -> None:
-        fd = selectable.fileno()
-        try:
-            key = self._selector.get_key(fd)
-        except KeyError:
-            data = (selectable, None) if event == _READ else (None, selectable)
-            self._selector.register(fd, event, data)
-            return
-        reader, writer = key.data
-        if event == _READ:
-            if reader is not None and reader is not selectable:
-                self._reads.discard(reader)  # its fd was closed and reused
-            self._selector.modify(fd, key.events | _READ, (selectable, writer))
-        else:
-            if writer is not None and writer is not selectable:
-                self._writes.discard(writer)
-            self._selector.modify(fd, key.events | _WRITE, (reader, selectable))
+    def _watch(self, selectable: Any, slot: int) -> int:
+        """Put ``selectable`` in ``slot`` (0 read, 1 write) of its fd; return the fd."""
+        fd: int = selectable.fileno()
+        entry = self._fds.get(fd)
+        if entry is None:  # a new fd (registered first: a bad fd raises here)
+            self._poller.register(fd, self._events[slot])
+            entry = self._fds[fd] = [None, None]
+            entry[slot] = selectable
+            return fd
+        if entry[slot] is None:  # the other direction is watched: add this one
+            entry[slot] = selectable
+            try:
+                self._poller.modify(fd, self._events[0] | self._events[1])
+                return fd
+            except OSError:  # ENOENT: the other holder's file was closed
+                pass
+        # Another object holds this fd: its file was closed without
+        # removeReader/removeWriter and the fd number reused.  Drop every
+        # stale holder and register afresh (the kernel dropped the old file).
+        for i, holder in enumerate(entry):
+            if holder is not None and holder is not selectable:
+                self._forget(holder)
+                entry[i] = None
+        entry[slot] = selectable
+        self._poller.unregister(fd)
+        self._poller.register(fd, self._eventsOf(entry))
+        return fd
 
-    def _remove(self, selectable: Any, event: int) -> None:
-        key = self._keyOf(selectable)
-        if key is None:
+    def _unwatch(self, selectable: Any, slot: int, fd: int) -> None:
+        """Take ``selectable`` out of ``slot`` of ``fd`` (where it was registered)."""
+        entry = self._fds.get(fd)
+        if entry is None or entry[slot] is not selectable:
+            return  # evicted by a descriptor that reused its fd
+        entry[slot] = None
+        other = entry[1 - slot]
+        if other is None:
+            del self._fds[fd]
+            self._poller.unregister(fd)
             return
-        reader, writer = key.data
-        if event == _READ:
-            reader = None
-        else:
-            writer = None
-        remaining = key.events & ~event
         try:
-            if remaining:
-                self._selector.modify(key.fd, remaining, (reader, writer))
-            else:
-                self._selector.unregister(key.fd)
+            self._poller.modify(fd, self._events[1 - slot])
         except OSError:
-            # The fd was closed under us: selectors already forgot it, and
-            # the other direction can never fire again either.
-            self._reads.discard(reader)
-            self._writes.discard(writer)
+            # The fd was closed under us: the kernel forgot it, and the
+            # other direction can never fire again either.
+            del self._fds[fd]
+            self._poller.unregister(fd)
+            self._forget(other)
 
-    def _keyOf(self, selectable: Any) -> selectors.SelectorKey | None:
-        try:
-            fd = selectable.fileno()
-        except (OSError, ValueError):
-            fd = -1
-        if fd >= 0:
-            key = self._selector.get_map().get(fd)
-            if key is not None and selectable in key.data:
-                return key
-        # Closed (fileno() == -1) or reused fd: find it by identity.
-        for key in self._selector.get_map().values():
-            if key.data[0] is selectable or key.data[1] is selectable:
-                return key
-        return None
+    def _eventsOf(self, entry: list[Any]) -> int:
+        read, write = self._events
+        return (read if entry[0] is not None else 0) | (write if entry[1] is not None else 0)
+
+    def _forget(self, selectable: Any) -> None:
+        """Drop ``selectable`` from both directions' books (no selector call)."""
+        self._reads.pop(selectable, None)
+        self._writes.pop(selectable, None)
 
     # -- resources ---------------------------------------------------------------
 
     def _close(self) -> None:
-        """Release the thread pool, the waker and the selector (idempotent)."""
+        """Release the thread pool, the waker and the poller (idempotent)."""
         if self._closed:
             return
         self._closed = True
         self._stopThreadPool()
-        self._selector.close()
+        self._poller.close()
         self.waker.close()
 
     # -- IReactorTCP / IReactorSocket: thin delegation to plait.tcp -------------

@@ -368,6 +368,8 @@ class _TaskState(enum.Enum):
     FAILED = "failed"
     SCHEDULER_STOPPED = "scheduler stopped"
 
+    __hash__ = object.__hash__  # identity (C code): Enum's own __hash__ is Python
+
 
 # What pause() and stop() raise once a task has left ACTIVE.
 _FINISHED_ERRORS: dict[_TaskState, type[SchedulerError]] = {

@@ -266,6 +266,24 @@ def test_queueTiesBetweenHeapAndRunKeepSchedulingOrder() -> None:
     assert seen == [-1, *range(21)]
 
 
+def test_queueSmallBatchesGoToTheHeapEvenWithLittlePending() -> None:
+    """A call or two per pass is pushed onto the heap, not re-sorted with the rest."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+    _schedule(q, t.now, 5, seen.append, 1)
+    q.runDue()
+    _schedule(q, t.now, 1, seen.append, 0)
+    q.runDue()
+    assert len(q._heap) == 2 and not q._runTimes
+    for i in range(2, 2 + _TimerQueue._SORT_BATCH):  # a big batch still makes a run
+        _schedule(q, t.now, 5, seen.append, i)
+    q.runDue()
+    assert len(q._runTimes) == 2 + _TimerQueue._SORT_BATCH and not q._heap
+    t.now += 5
+    q.runDue()
+    assert seen == list(range(2 + _TimerQueue._SORT_BATCH))
+
+
 def test_queueSkipsCancelledEntriesLazily() -> None:
     """Cancelled calls stay in the structure until reached, then are skipped."""
     q, t = _makeQueue()

@@ -54,6 +54,9 @@ committed to flushing, which is one of:
 
 Whoever flushes calls ``_flush()``, which returns ``None`` or a reason to
 close the connection (an exception the caller hands to the reactor).
+While connected, ``_flushPending`` false implies an empty buffer and no
+writability registration: ``Connection.doRead`` relies on it to send a
+single reply without going through ``_flush``.
 Measured here with 200 connections written to from a timer: 9.2 us per
 write (receiving included) with the ``callLater(0)`` flush, 12.5 us when
 each write registers for writability instead.
@@ -336,6 +339,13 @@ class FileDescriptor:
                 return None
         elif self._aborted or self._state is _DISCONNECTED:
             return None
+        elif not buffer and self.producer is None:
+            # Nothing to send and nobody to ask for more: settle a requested
+            # close now (every loseConnection() made inside dataReceived).
+            self._flushPending = False
+            if self._writing:
+                self.stopWriting()
+            return self._bufferEmptied()
         for _ in range(self._PRODUCER_ROUNDS):
             outcome = self._sendBuffered()
             if outcome is _BLOCKED:
@@ -523,16 +533,23 @@ class FileDescriptor:
         they return at once when ``self.disconnected`` is already true, so
         that the protocol hears about the end exactly once.
         """
-        self._setState(_DISCONNECTED)
-        self._acceptingWrites = False
-        self._cancelScheduled()
+        self._setState(_DISCONNECTED)  # which also stops accepting writes
         self._flushPending = True  # nothing will ever be flushed again
-        self.stopReading()
-        self.stopWriting()
-        self._buffer.clear()
-        self._bufferedBytes = 0
-        producer, self.producer = self.producer, None
+        # The checks (which the methods repeat) save a call each on the
+        # common path: nothing scheduled, the reactor already let go of us.
+        if self._scheduled is not None:
+            self._cancelScheduled()
+        if self._reading:
+            self.stopReading()
+        if self._writing:
+            self.stopWriting()
+        if self._buffer:
+            self._buffer.clear()
+            self._bufferedBytes = 0
+            self._offset = 0
+        producer = self.producer
         if producer is not None:
+            self.producer = None
             producer.stopProducing()
 
     # -- IConsumer -----------------------------------------------------------------

@@ -4,9 +4,8 @@ Default reactor (``from twisted.internet import reactor``: epoll on Linux),
 ``Protocol``/``Factory``/``ClientFactory``, ``reactor.connectTCP`` and
 ``listenTCP``, a streaming push producer for the stream workload.
 
-``impl_plait.py`` is this file with plait's imports: the two must stay
-line-for-line identical below the imports (``diff`` them), so both do the
-same work.  See ``bench/common.py`` for the child process protocol.
+``impl_plait.py`` runs this same file on plait, through plait's
+compatibility mode, so both frameworks do the same work.  See ``bench/common.py`` for the child process protocol.
 """
 
 from __future__ import annotations

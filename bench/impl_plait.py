@@ -16,8 +16,9 @@ from plait import compat
 
 compat.install()
 
-from bench import impl_twisted  # noqa: E402 - must come after the alias hook
-from bench.common import childMain  # noqa: E402
+# Only now, with the alias hook in place, may anything import twisted names.
+from bench import impl_twisted
+from bench.common import childMain
 
 if __name__ == "__main__":
     childMain(impl_twisted.serve, impl_twisted.client, impl_twisted.local)

@@ -292,7 +292,7 @@ def runImport(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, An
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = start + 60.0
     while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.perf_counter() > deadline:
@@ -307,7 +307,22 @@ def runImport(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, An
         proc.stderr.close()
     if proc.returncode != 0:
         raise SampleError(f"import failed: {err.strip()[-600:]}")
-    return {"seconds": elapsed, "rss_kib": usage.ru_maxrss}
+    return {"seconds": elapsed, "rss_kib": _importPeakRSS(framework)}
+
+
+# Appended to the import command in a second, untimed child: its own peak
+# RSS.  (wait4's ru_maxrss would include this runner's peak: see
+# common.peakRSSKiB.)
+_REPORT_HWM = "; from bench.common import peakRSSKiB; print(peakRSSKiB())"
+
+
+def _importPeakRSS(framework: str) -> int:
+    done = subprocess.run([sys.executable, "-c", IMPORTS[framework] + _REPORT_HWM], cwd=ROOT,
+                          env=_env(), stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=60, check=False)
+    if done.returncode != 0:
+        raise SampleError(f"import failed: {done.stderr.decode(errors='replace').strip()[-600:]}")
+    return int(done.stdout.split()[-1])
 
 
 def supports(framework: str, bench: Bench) -> bool:

@@ -8,6 +8,7 @@ errors stay its own) with this suite's conftest.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def suite(pytester: Any) -> Any:
+def suite(pytester: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     pytester.makeconftest((ROOT / "tests" / "conftest.py").read_text())
-    pytester.syspathinsert(ROOT)
+    # The inner run is a subprocess: it finds plait through PYTHONPATH, not
+    # through whatever happens to be installed.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return pytester
 
 

@@ -582,30 +582,33 @@ class IRCClient(LineReceiver):
     # -- server -> client: messages and CTCP -----------------------------------
 
     def irc_PRIVMSG(self, prefix: str, params: list[str]) -> None:
-        channel, message = params[0], params[-1]
-        if not message:
-            return
-        if message[0] == X_DELIM:
-            parts = ctcpExtract(message)
-            if parts["extended"]:
-                self.ctcpQuery(prefix, channel, parts["extended"])
-            if not parts["normal"]:
-                return
-            message = " ".join(parts["normal"])
-        self.privmsg(prefix, channel, message)
+        self._textReceived(prefix, params, self.ctcpQuery, self.privmsg)
 
     def irc_NOTICE(self, prefix: str, params: list[str]) -> None:
+        self._textReceived(prefix, params, self.ctcpReply, self.noticed)
+
+    def _textReceived(
+        self,
+        prefix: str,
+        params: list[str],
+        ctcp: Callable[[str, str, list[tuple[str, str | None]]], None],
+        text: Callable[[str, str, str], None],
+    ) -> None:
+        """PRIVMSG and NOTICE alike: CTCP parts go to ``ctcp``, plain text to ``text``.
+
+        An empty message is ignored; a message that is all CTCP calls no ``text``.
+        """
         channel, message = params[0], params[-1]
         if not message:
             return
         if message[0] == X_DELIM:
             parts = ctcpExtract(message)
             if parts["extended"]:
-                self.ctcpReply(prefix, channel, parts["extended"])
+                ctcp(prefix, channel, parts["extended"])
             if not parts["normal"]:
                 return
             message = " ".join(parts["normal"])
-        self.noticed(prefix, channel, message)
+        text(prefix, channel, message)
 
     def ctcpQuery(self, user: str, channel: str, messages: list[tuple[str, str | None]]) -> None:
         """Dispatch each CTCP query to ``ctcpQuery_<TAG>``; repeated tags are ignored."""

@@ -182,15 +182,30 @@ def test_lineReceiverBufferNeverExceedsTheCutOff() -> None:
     assert all(chunk == b"x" * 102 for chunk in proto.exceeded)
 
 
+class _CountingBytes(bytearray):
+    """A bytearray that adds up how many bytes its ``find`` calls search."""
+
+    searched = 0
+
+    def find(self, sub: Any, start: Any = 0, *rest: Any) -> int:  # type: ignore[override]
+        self.searched += len(self) - start
+        return super().find(sub, start, *rest)
+
+
 def test_lineReceiverLongLineByteByByteIsLinear() -> None:
-    """A 300 kB line arriving one byte at a time is scanned once (quadratic would not finish)."""
+    """A 300 kB line arriving one byte at a time is searched a bounded number of times per byte."""
     proto = Lines()
     proto.MAX_LENGTH = 1 << 20
     connect(proto)
+    proto.dataReceived(b"")
+    counting = _CountingBytes()
+    proto._lineBuffer()._data = counting  # the buffer the parser searches
     for _ in range(300_000):
         proto.dataReceived(b"a")
     proto.dataReceived(b"\r\n")
     assert proto.lines == [b"a" * 300_000]
+    # Rescanning from the start each time would search ~4.5e10 bytes.
+    assert counting.searched <= 3 * 300_000
 
 
 def test_lineReceiverTruthyReturnStopsProcessing() -> None:

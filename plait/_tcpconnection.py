@@ -143,7 +143,10 @@ class Connection(FileDescriptor):
         """The log prefix (Twisted's attribute), built when first needed:
         most connections never log anything."""
         if self._logstr is None:
-            self._logstr = self._buildLogPrefix()
+            prefix = self._buildLogPrefix()
+            if self._state is TransportState.CONNECTING:
+                return prefix  # not cached: it changes once connected
+            self._logstr = prefix
         return self._logstr
 
     @logstr.setter
@@ -152,6 +155,14 @@ class Connection(FileDescriptor):
 
     def _buildLogPrefix(self) -> str:
         return "Uninitialized"
+
+    def _protocolPrefix(self) -> str:
+        """The protocol's log prefix, also once the protocol is forgotten
+        (``connectionLost`` logs after that)."""
+        protocol = self.__dict__.get("protocol")
+        if protocol is None:
+            return self._protocolName()
+        return _prefixOf(protocol)
 
     def _protocolName(self) -> str:
         """The protocol's class name, also once the protocol is forgotten."""

@@ -81,6 +81,7 @@ from plait.interfaces import (
     IPushProducer,
     IReadWriteDescriptor,
 )
+from plait.logger import _dispatchContext
 
 __all__ = ["FileDescriptor", "TransportState"]
 
@@ -278,6 +279,10 @@ class FileDescriptor:
         Deferred callbacks: an exception is logged and closes the
         connection with it as the reason; a returned reason closes it too.
         """
+        # What the protocol logs meanwhile carries our prefix, as if the
+        # reactor were dispatching to us (see plait.logger).
+        context = _dispatchContext
+        previous, context[0] = context[0], self
         try:
             reason: Any = method(*args)
         except Exception:  # noqa: BLE001 -- the loop's boundary: log, then close
@@ -285,6 +290,7 @@ class FileDescriptor:
             log.err(reason, "Unhandled Error", system=self.logPrefix())
         if reason is not None:
             self._closeFromLoop(reason)
+        context[0] = previous
 
     def _deliverFromLoop(self, method: Any, *args: Any) -> Any:
         """Call a protocol ``method`` for the loop, flushing what it writes.
@@ -519,7 +525,12 @@ class FileDescriptor:
         self._scheduled = None
         self.stopReading()
         self.stopWriting()
-        self.connectionLost(reason if isinstance(reason, Failure) else Failure(reason))
+        context = _dispatchContext
+        previous, context[0] = context[0], self
+        try:
+            self.connectionLost(reason if isinstance(reason, Failure) else Failure(reason))
+        finally:
+            context[0] = previous
 
     def _cancelScheduled(self) -> None:
         scheduled, self._scheduled = self._scheduled, None

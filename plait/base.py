@@ -69,6 +69,7 @@ from plait._resolver import GAIResolver, PluggableResolverMixin
 from plait.defer import Deferred
 from plait.failure import Failure
 from plait.interfaces import IDelayedCall, IReactorCore, IReactorThreads, IReactorTime
+from plait.logger import _dispatchContext
 
 if TYPE_CHECKING:  # imported when first used: most programs never need a pool
     from plait._threadpool import ThreadPool
@@ -483,7 +484,7 @@ class ReactorBase(PluggableResolverMixin):
         if self._state is not _S.IDLE:
             raise error.ReactorAlreadyRunning()
         self._installSignalHandlers = installSignalHandlers
-        self._ioThread = threading.get_ident()
+        self._ioThread = _dispatchContext[1] = threading.get_ident()
         self._setState(_S.STARTING)
         # The reactor's own trigger goes first, so every user during- and
         # after-startup trigger already sees running == True.

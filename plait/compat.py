@@ -34,6 +34,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import os
 import runpy
 import sys
 import types
@@ -151,7 +152,9 @@ def main(argv: list[str] | None = None) -> None:
         runpy.run_module(args[1], run_name="__main__", alter_sys=True)
     else:
         sys.argv = args
-        runpy.run_path(args[0], run_name="__main__")
+        # Absolute, as ``python program.py`` makes ``__file__`` (so warnings
+        # and tracebacks name the file as Twisted's run does).
+        runpy.run_path(os.path.abspath(args[0]), run_name="__main__")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ from plait.interfaces import (
     IProtocol,
     IProtocolFactory,
 )
+from plait.logger import _loggerFor, isEnabled
 
 if TYPE_CHECKING:
     from typing import Self
@@ -84,9 +85,6 @@ __all__ = [
 ]
 
 
-_plaitLogger = logging.getLogger("plait")
-
-
 def _logInfo(text: Callable[[], str]) -> None:
     """Log the line ``text()`` through ``plait.log.msg``, built only if needed.
 
@@ -95,7 +93,7 @@ def _logInfo(text: Callable[[], str]) -> None:
     benchmark.  ``plait.log.msg`` logs at INFO on the ``plait`` logger, so
     the same cheap check it makes comes first here.
     """
-    if _plaitLogger.isEnabledFor(logging.INFO):
+    if isEnabled(logging.INFO):
         log.msg(text())
 
 
@@ -245,9 +243,10 @@ class Factory(Generic[_P]):
         Called by ports and connectors, not by applications.
         """
         if not self.numPorts:
-            # Inline check rather than _logInfo: this runs once per connection.
-            if self.noisy and _plaitLogger.isEnabledFor(logging.INFO):
-                log.msg(f"Starting factory {self!r}")
+            # Twisted's structured event (key ``factory``).  The gate is
+            # checked first: this runs once per connection.
+            if self.noisy and isEnabled(logging.INFO):
+                _loggerFor(self).info("Starting factory {factory!r}", factory=self)
             self.startFactory()
         self.numPorts += 1
 
@@ -261,8 +260,8 @@ class Factory(Generic[_P]):
             return
         self.numPorts -= 1
         if not self.numPorts:
-            if self.noisy and _plaitLogger.isEnabledFor(logging.INFO):
-                log.msg(f"Stopping factory {self!r}")
+            if self.noisy and isEnabled(logging.INFO):
+                _loggerFor(self).info("Stopping factory {factory!r}", factory=self)
             self.stopFactory()
 
     def startFactory(self) -> None:

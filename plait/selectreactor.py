@@ -59,6 +59,7 @@ import select
 import selectors
 import socket
 import sys
+import threading
 from typing import Any
 
 from zope.interface import implementer
@@ -67,6 +68,7 @@ from plait import error, log
 from plait.base import MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure
 from plait.interfaces import IReactorFDSet, IReactorSocket, IReactorTCP
+from plait.logger import _dispatchContext
 from plait.main import installReactor
 
 __all__ = ["SelectorReactor", "install"]
@@ -190,6 +192,9 @@ class _EpollPoller:
         self.epoll.close()
 
 
+_getIdent = threading.get_ident
+
+
 def _logPrefix(selectable: Any) -> str:
     try:
         return str(selectable.logPrefix())
@@ -257,32 +262,42 @@ class SelectorReactor(ReactorBase):
                 raise
             self._preenDescriptors()
             return
+        if not events:
+            return
         readable, writable = self._poller.READY
         fds = self._fds
-        for fd, mask in events:
-            # Looked up per event: a descriptor removed by an earlier
-            # callback of this batch must not be called.
-            entry = fds.get(fd)
-            if entry is None:
-                continue
-            if mask & readable and entry[0] is not None:
-                reader = entry[0]
-                try:
-                    why = reader.doRead()
-                except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
-                    why = Failure()
-                    log.err(why, "Unhandled Error", system=_logPrefix(reader))
-                if why is not None:
-                    self._disconnectSelectable(reader, _asFailure(why, "doRead"))
-            if mask & writable and entry[1] is not None:
-                writer = entry[1]
-                try:
-                    why = writer.doWrite()
-                except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
-                    why = Failure()
-                    log.err(why, "Unhandled Error", system=_logPrefix(writer))
-                if why is not None:
-                    self._disconnectSelectable(writer, _asFailure(why, "doWrite"))
+        # The log context (plait.logger): what a callback logs carries the
+        # descriptor's logPrefix() as its system, as under Twisted's
+        # callWithLogger; the prefix is only computed if something is logged.
+        context = _dispatchContext
+        context[1] = _getIdent()
+        try:
+            for fd, mask in events:
+                # Looked up per event: a descriptor removed by an earlier
+                # callback of this batch must not be called.
+                entry = fds.get(fd)
+                if entry is None:
+                    continue
+                if mask & readable and entry[0] is not None:
+                    reader = context[0] = entry[0]
+                    try:
+                        why = reader.doRead()
+                    except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
+                        why = Failure()
+                        log.err(why, "Unhandled Error", system=_logPrefix(reader))
+                    if why is not None:
+                        self._disconnectSelectable(reader, _asFailure(why, "doRead"))
+                if mask & writable and entry[1] is not None:
+                    writer = context[0] = entry[1]
+                    try:
+                        why = writer.doWrite()
+                    except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
+                        why = Failure()
+                        log.err(why, "Unhandled Error", system=_logPrefix(writer))
+                    if why is not None:
+                        self._disconnectSelectable(writer, _asFailure(why, "doWrite"))
+        finally:
+            context[0] = None
 
     def _disconnectSelectable(self, selectable: Any, reason: Failure) -> None:
         self.removeReader(selectable)
@@ -345,11 +360,15 @@ class SelectorReactor(ReactorBase):
 
     def disconnectAll(self) -> None:
         """Remove every descriptor and tell it ``ConnectionLost("Connection lost")``."""
+        context = _dispatchContext
+        context[1] = _getIdent()
         for selectable in self.removeAll():
+            context[0] = selectable  # its log context, as Twisted's callWithLogger
             try:
                 selectable.connectionLost(Failure(error.ConnectionLost("Connection lost")))
             except Exception:  # noqa: BLE001 - logged; the other descriptors still get theirs
                 log.err(Failure(), "Unhandled Error", system=_logPrefix(selectable))
+        context[0] = None
 
     def _watch(self, selectable: Any, slot: int) -> int:
         """Put ``selectable`` in ``slot`` (0 read, 1 write) of its fd; return the fd."""

@@ -60,6 +60,7 @@ from plait.connector import BaseConnector
 from plait.defer import Deferred
 from plait.failure import Failure
 from plait.interfaces import IListeningPort, ILoggingContext, IReadDescriptor
+from plait.logger import _dispatchContext
 from plait.protocol import Protocol
 
 __all__ = [
@@ -208,6 +209,10 @@ class Client(Connection):
 
     def _connected(self) -> Any:
         """The connection is up: build the protocol and start it (from the loop)."""
+        # Twisted computes the log context when the dispatch starts, while
+        # the transport still says "Uninitialized": what connectionMade
+        # logs carries that, so plait's does too.
+        _dispatchContext[0] = self.logPrefix()
         protocol = self.connector.buildProtocol(self.getPeer())
         self._setState(_CONNECTED)
         if protocol is None:
@@ -218,12 +223,23 @@ class Client(Connection):
             return None
         self.protocol = protocol
         self.startReading()
-        return self._deliverFromLoop(protocol.makeConnection, self)
+        self._flushPending = True
+        protocol.makeConnection(self)
+        if self._closeRequested and not self._aborted:
+            # connectionMade closed at once.  Finish on writability, one
+            # poll later, as Twisted does: on loopback the connect completed
+            # inside connect(2) and the server has not accepted yet; a close
+            # finished right here could end the program (a reactor.stop() in
+            # clientConnectionLost) before the server side ever sees it.
+            self.startWriting()
+            return None
+        self._flushPending = False
+        return self._flush()
 
     def _buildLogPrefix(self) -> str:
         if self._state is _CONNECTING:
             return "Uninitialized"
-        return f"{_prefixOf(self.protocol)},client"
+        return f"{self._protocolPrefix()},client"
 
     def _connectFailed(self, status: int) -> None:
         failed = OSError(status, os.strerror(status))
@@ -290,7 +306,7 @@ class Server(Connection):
         return self.client[0]  # type: ignore[no-any-return]
 
     def _buildLogPrefix(self) -> str:
-        return f"{_prefixOf(self.protocol)},{self.sessionno},{self.hostname}"
+        return f"{self._protocolPrefix()},{self.sessionno},{self.hostname}"
 
     def __repr__(self) -> str:
         port = self.server._realPortNumber if self.server is not None else self.client[1]
@@ -386,7 +402,9 @@ class Port:
         return self._fileno
 
     def logPrefix(self) -> str:
-        return _prefixOf(self.factory)
+        """The factory's qualified class name (Twisted's: ``__main__.EchoFactory``)."""
+        cls = type(self.factory)
+        return f"{cls.__module__}.{cls.__qualname__}"
 
     # -- starting and stopping ---------------------------------------------------
 

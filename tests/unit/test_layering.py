@@ -43,7 +43,8 @@ LAYERS: dict[str, int] = {
     "address": 0,
     "interfaces": 0,
     "log": 1,
-    "logger": 1,  # twisted.logger's API, built on log
+    "logger": 1,  # twisted.logger: the event model and the publisher
+    "_log*": 1,  # the parts of plait.logger (_logformat, _logobservers)
     "defer": 1,
     "_defer*": 1,  # the parts of plait.defer (_deferred, _defer_helpers...)
     "main": 1,  # installReactor + CONNECTION_DONE/LOST (twisted.internet.main)
@@ -91,7 +92,10 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("defer", "_defer*"),
         ("_defer*", "_defer*"),
         ("_defer*", "log"),
-        ("logger", "log"),
+        ("logger", "_log*"),
+        ("_log*", "_log*"),
+        ("log", "logger"),
+        ("log", "_log*"),
         ("base", "_threadpool"),
         ("base", "_resolver"),
         ("tcp", "_tcpconnection"),

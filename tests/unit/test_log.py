@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from plait import log
+from plait import log, logger
 from plait.failure import Failure, NoCurrentExceptionError
 
 LEGACY_TIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{4}"
@@ -26,8 +26,10 @@ def cleanLogState() -> Iterator[None]:
     try:
         yield
     finally:
-        for observer in log._handler.observers:
+        for observer in log.theLogPublisher.observers:
             log.removeObserver(observer)
+        for observer in logger.globalLogPublisher.observers:
+            logger.globalLogPublisher.removeObserver(observer)
         log.logfile, log.logerr = savedFiles
         assert (sys.stdout, sys.stderr) == savedStdio, "stdio left redirected"
         assert logging.getLogger("plait").level == logging.NOTSET
@@ -196,12 +198,17 @@ def test_observerEventKeys(events: list[dict[str, Any]], loggedErrors: Any) -> N
     log.err(failure, "why")
     first, second = events
     assert first["message"] == ("a", "b")
-    assert first["isError"] is False
-    assert (first["system"], first["failure"], first["why"], first["format"]) == ("-", None, None, None)
+    assert first["isError"] == 0
+    assert (first["system"], first["format"]) == ("-", "%(log_legacy)s")
+    assert "failure" not in first and "why" not in first
     assert first["extra"] == 1
-    assert isinstance(first["time"], float)
+    assert isinstance(first["time"], float) and first["log_time"] == first["time"]
+    assert (first["log_text"], first["log_format"]) == ("a b", "{log_text}")
+    assert (first["log_namespace"], first["log_system"]) == ("log_legacy", "-")
+    assert first["log_level"] is logger.LogLevel.info
     assert second["message"] == ()
-    assert (second["isError"], second["failure"], second["why"]) == (True, failure, "why")
+    assert (second["isError"], second["failure"], second["why"]) == (1, failure, "why")
+    assert second["log_level"] is logger.LogLevel.critical
     loggedErrors.flush(ValueError)
 
 
@@ -227,36 +234,23 @@ def test_observersRaiseThePlaitLoggerLevelOnlyWhileInstalled() -> None:
     assert plaitLogger.level == logging.NOTSET
 
 
-def test_brokenObserverIsRemovedAndReported(events: list[dict[str, Any]], loggedErrors: Any) -> None:
-    """An observer that raises is dropped and its exception logged; others keep working."""
+def test_brokenObserverIsReportedToTheOthers(events: list[dict[str, Any]]) -> None:
+    """An observer that raises keeps its place; its failure goes to the other observers
+    (Twisted's "Temporarily disabling observer")."""
 
     def broken(event: dict[str, Any]) -> None:
         raise RuntimeError("observer bug")
 
     log.addObserver(broken)
     log.msg("first")
-    log.msg("second")
-    assert broken not in log._handler.observers
-    [failure] = loggedErrors.flush(RuntimeError)
-    assert failure.getErrorMessage() == "observer bug"
+    assert broken in log.theLogPublisher.observers
     texts = [log.textFromEventDict(e) for e in events]
     assert texts[0] == "first"
-    assert "second" in texts
-
-
-def test_stdlibRecordsReachObservers(events: list[dict[str, Any]], loggedErrors: Any) -> None:
-    """Records logged directly on plait.* loggers become events, exc_info as a failure."""
-    logging.getLogger("plait.tcp").info("plain %s", "text")
-    try:
-        raise KeyError("k")
-    except KeyError:
-        logging.getLogger("plait.tcp").exception("it broke")
-    plain, broke = events
-    assert plain["message"] == ("plain text",)
-    assert plain["log_namespace"] == "plait.tcp"
-    assert broke["failure"].check(KeyError)
-    assert (log.textFromEventDict(broke) or "").startswith("it broke\nTraceback")
-    loggedErrors.flush()
+    report = events[1]
+    assert report["log_failure"].getErrorMessage() == "observer bug"
+    assert report["log_format"] == "Temporarily disabling observer {observer} due to exception"
+    assert report["isError"] == 1 and report["why"].startswith("Temporarily disabling observer")
+    log.removeObserver(broken)
 
 
 def test_userLoggingConfigSeesPlaitMessages(caplog: pytest.LogCaptureFixture) -> None:
@@ -290,7 +284,7 @@ def test_msgDoesNotFormatWhenNothingListens() -> None:
 
     assert not logging.getLogger("plait").isEnabledFor(logging.INFO)
     log.msg(Expensive())
-    log.Logger(namespace="plait.quiet").info("{x}", x=Expensive())
+    logger.Logger(namespace="plait.quiet").info("{x}", x=Expensive())
     assert rendered == []
 
 
@@ -299,7 +293,7 @@ def test_importingConfiguresNothing() -> None:
     root = logging.getLogger()
     assert not any(type(h).__module__ == "plait.log" for h in root.handlers)
     assert logging.getLogger("plait").level == logging.NOTSET
-    assert log._handler not in logging.getLogger("plait").handlers
+    assert not any(type(h).__module__.startswith("plait") for h in logging.getLogger("plait").handlers)
 
 
 # --- stdio redirection ---------------------------------------------------------------
@@ -346,8 +340,9 @@ def test_redirectedStderrIsNotAnUnhandledError(events: list[dict[str, Any]]) -> 
     log.startLoggingWithObserver(lambda event: None)
     sys.stderr.write("complaint\n")
     [event] = [e for e in events if e.get("log_io") == "complaint"]
-    assert event["isError"] is True
+    assert event["isError"] == 1
     assert event["log_level"] is log.LogLevel.error
+    assert event["log_namespace"] == "stderr"
 
 
 def test_observerThatPrintsDoesNotRecurse(capsys: pytest.CaptureFixture[str]) -> None:
@@ -367,7 +362,7 @@ def test_observerThatPrintsDoesNotRecurse(capsys: pytest.CaptureFixture[str]) ->
 
 def test_stdioStandInBehavesLikeAFile() -> None:
     """The stdout stand-in accepts writelines, ignores flush/close, is no tty and rejects bytes."""
-    stick = log._LogFile("stdout", isError=False)
+    stick = log.StdioOnnaStick()
     stick.writelines(["a", "b\n"])
     stick.flush()
     stick.close()
@@ -387,7 +382,7 @@ def test_logfileLogsLines(events: list[dict[str, Any]]) -> None:
 def test_discardLogs(events: list[dict[str, Any]]) -> None:
     """After discardLogs, logfile and logerr swallow what is written."""
     log.discardLogs()
-    assert log.logfile.write("gone\n") == 5
+    log.logfile.write("gone\n")
     log.logerr.write("gone too\n")
     log.logerr.flush()
     assert events == []
@@ -448,14 +443,14 @@ def test_callWithContext(events: list[dict[str, Any]]) -> None:
 
 
 class Owner:
-    log = log.Logger()
+    log = logger.Logger()
 
 
 def test_loggerDefaultNamespaceIsCallerModule() -> None:
     """Logger() takes the calling module's name as namespace."""
-    logger = log.Logger()
-    assert logger.namespace == __name__
-    assert repr(logger) == f"<Logger {__name__!r}>"
+    made = logger.Logger()
+    assert made.namespace == __name__
+    assert repr(made) == f"<Logger {__name__!r}>"
 
 
 def test_classAttributeLoggerNamespace() -> None:
@@ -469,19 +464,18 @@ def test_classAttributeLoggerNamespace() -> None:
 
 def test_loggerFormatsPep3101(events: list[dict[str, Any]]) -> None:
     """Logger methods format {name}, {name!r}, attributes, items and calls from the event."""
-    logger = log.Logger(namespace="plait.test")
-    logger.info("hello {who} {who!r} {obj.real} {d[k]} {f()}", who="world", obj=3, d={"k": "v"},
+    logger.Logger(namespace="plait.test").info("hello {who} {who!r} {obj.real} {d[k]} {f()}", who="world", obj=3, d={"k": "v"},
                 f=lambda: "called")
     [event] = events
     assert log.formatEvent(event) == "hello world 'world' 3 v called"
     assert event["log_level"] is log.LogLevel.info
     assert event["log_namespace"] == "plait.test"
-    assert event["isError"] is False
+    assert event["isError"] == 0  # added by the legacy wrapper of log.addObserver
 
 
 def test_loggerBadFormatIsReportedNotRaised(events: list[dict[str, Any]]) -> None:
     """A format that cannot be applied gives an 'Unable to format event' text."""
-    log.Logger(namespace="plait.test").warn("bad {0}")
+    logger.Logger(namespace="plait.test").warn("bad {0}")
     assert log.formatEvent(events[0]).startswith("Unable to format event {")
     assert log.formatEvent(events[0]).endswith(": tuple index out of range")
 
@@ -489,9 +483,9 @@ def test_loggerBadFormatIsReportedNotRaised(events: list[dict[str, Any]]) -> Non
 def test_loggerLevelsMapToStdlib(caplog: pytest.LogCaptureFixture, loggedErrors: Any) -> None:
     """Each Logger level becomes the matching stdlib level, on plait.<namespace>."""
     caplog.set_level(logging.DEBUG, logger="plait")
-    logger = log.Logger(namespace="my.ns")
+    made = logger.Logger(namespace="my.ns")
     for name in ["debug", "info", "warn", "error", "critical"]:
-        getattr(logger, name)("at {which}", which=name)
+        getattr(made, name)("at {which}", which=name)
     records = [r for r in caplog.records if r.name == "plait.my.ns"]
     assert [r.levelno for r in records] == [10, 20, 30, 40, 50]
     assert records[0].getMessage() == "at debug"
@@ -501,17 +495,17 @@ def test_loggerLevelsMapToStdlib(caplog: pytest.LogCaptureFixture, loggedErrors:
 def test_loggerInsidePlaitKeepsItsName(caplog: pytest.LogCaptureFixture) -> None:
     """A namespace already under plait is used as the stdlib logger name as is."""
     caplog.set_level(logging.INFO, logger="plait")
-    log.Logger(namespace="plait.protocol").info("x")
+    logger.Logger(namespace="plait.protocol").info("x")
     assert [r.name for r in caplog.records] == ["plait.protocol"]
 
 
 def test_loggerFailure(events: list[dict[str, Any]], loggedErrors: Any) -> None:
     """failure() logs the current exception at critical with its traceback."""
-    logger = log.Logger(namespace="ns2")
+    made = logger.Logger(namespace="ns2")
     try:
         _ = 1 / 0
     except ZeroDivisionError:
-        logger.failure("failed {x}", x=3)
+        made.failure("failed {x}", x=3)
     [event] = events
     assert event["log_level"] is log.LogLevel.critical
     assert event["why"] == "failed 3"
@@ -524,26 +518,29 @@ def test_loggerFailure(events: list[dict[str, Any]], loggedErrors: Any) -> None:
 def test_loggerWithOwnObserver() -> None:
     """A Logger given an observer sends events only there."""
     received: list[dict[str, Any]] = []
-    log.Logger(namespace="x", observer=received.append).debug("direct {n}", n=1)
+    logger.Logger(namespace="x", observer=received.append).debug("direct {n}", n=1)
     assert log.formatEvent(received[0]) == "direct 1"
-    assert Owner.log.observer is None
+    assert Owner.log.observer is logger.globalLogPublisher
 
 
-def test_loggerRejectsBadLevel() -> None:
-    """emit() with something that is not a LogLevel raises TypeError."""
-    with pytest.raises(TypeError):
-        log.Logger(namespace="x").emit("info", "text")  # type: ignore[arg-type]
+def test_loggerReportsBadLevel() -> None:
+    """emit() with something that is not a LogLevel logs that as a failure (Twisted)."""
+    received: list[dict[str, Any]] = []
+    logger.Logger(namespace="x", observer=received.append).emit("info", "text")  # type: ignore[arg-type]
+    [event] = received
+    assert event["log_failure"].check(logger.InvalidLogLevelError)
+    assert log.formatEvent(event) == "Got invalid log level 'info' in <Logger 'x'>.emit()."
 
 
 def test_failuresHandled() -> None:
     """failuresHandled logs and swallows an exception and says how the block ended."""
     received: list[dict[str, Any]] = []
-    logger = log.Logger(namespace="x", observer=received.append)
-    with logger.failuresHandled("op {a}", a=1) as op:
+    made = logger.Logger(namespace="x", observer=received.append)
+    with made.failuresHandled("op {a}", a=1) as op:
         raise ValueError("q")
     assert (op.succeeded, op.failed) == (False, True)
     assert op.failure is not None and op.failure.check(ValueError)
-    with logger.failuresHandled("op2") as fine:
+    with made.failuresHandled("op2") as fine:
         pass
     assert (fine.succeeded, fine.failed, fine.failure) == (True, False, None)
     assert [log.formatEvent(e) for e in received] == ["op 1"]
@@ -552,10 +549,10 @@ def test_failuresHandled() -> None:
 def test_failureHandler() -> None:
     """failureHandler logs an exception with a static message and swallows it."""
     received: list[dict[str, Any]] = []
-    logger = log.Logger(namespace="x", observer=received.append)
-    with logger.failureHandler("static"):
+    made = logger.Logger(namespace="x", observer=received.append)
+    with made.failureHandler("static"):
         raise KeyError("z")
-    with logger.failureHandler("unused"):
+    with made.failureHandler("unused"):
         pass
     [event] = received
     assert event["log_failure"].check(KeyError)
@@ -567,10 +564,12 @@ def test_logLevel() -> None:
     assert repr(log.LogLevel.info) == "<LogLevel=info>"
     assert log.LogLevel.levelWithName("warn") is log.LogLevel.warn
     assert log.LogLevel.info < log.LogLevel.warn
-    with pytest.raises(ValueError):
+    with pytest.raises(logger.InvalidLogLevelError):
         log.LogLevel.levelWithName("loud")
-    assert log._levelFromStdlib(5) is log.LogLevel.debug
-    assert log._levelFromStdlib(45) is log.LogLevel.error
+    from plait._logformat import levelFromStdlib
+
+    assert levelFromStdlib(5) is log.LogLevel.debug
+    assert levelFromStdlib(45) is log.LogLevel.error
 
 
 # --- twisted.logger observers and beginner -----------------------------------------------
@@ -581,13 +580,13 @@ def test_textFileLogObserverFormat() -> None:
     out = io.StringIO()
     log.globalLogBeginner.beginLoggingTo([log.textFileLogObserver(out)], redirectStandardIO=True)
     try:
-        log.Logger(namespace="my.ns").info("hello {who}", who="world")
-        log.Logger(namespace="my.ns").debug("dbg")
+        logger.Logger(namespace="my.ns").info("hello {who}", who="world")
+        logger.Logger(namespace="my.ns").debug("dbg")
         print("printed")
         log.msg("legacy", system="sys1")
-        log.Logger(namespace="my.ns").info("with system", log_system="abc")
+        logger.Logger(namespace="my.ns").info("with system", log_system="abc")
     finally:
-        for observer in log._handler.observers:
+        for observer in log.globalLogPublisher.observers:
             log.globalLogPublisher.removeObserver(observer)
     assert stripTimes(out.getvalue(), NEW_TIME) == (
         "[my.ns#info] hello world\n"
@@ -612,7 +611,7 @@ def test_beginLoggingToNothing() -> None:
     before = sys.stdout
     log.globalLogBeginner.beginLoggingTo([])
     assert sys.stdout is before
-    assert log._handler.observers == ()
+    assert log.globalLogPublisher.observers == []
 
 
 def test_pythonLoggingObserver(caplog: pytest.LogCaptureFixture, loggedErrors: Any) -> None:
@@ -622,7 +621,7 @@ def test_pythonLoggingObserver(caplog: pytest.LogCaptureFixture, loggedErrors: A
     forwarder.start()
     try:
         log.msg("forwarded")
-        log.Logger(namespace="plait.x").warn("warned")
+        logger.Logger(namespace="plait.x").warn("warned")
         forwarder.emit({"message": ("custom",), "logLevel": logging.DEBUG})
         forwarder.emit({"message": ()})
     finally:
@@ -638,9 +637,9 @@ def test_pythonLoggingObserverRefusesPlaitLoggers() -> None:
 
 
 def test_formatEventOfLegacyEvent() -> None:
-    """formatEvent falls back to the legacy text, or '' when there is none."""
-    assert log.formatEvent({"message": ("a", 1)}) == "a 1"
-    assert log.formatEvent({"message": ()}) == ""
+    """formatEvent formats log_format only: a bare legacy event has no text (Twisted)."""
+    assert log.formatEvent({"message": ("a", 1)}) == ""
+    assert log.formatEvent({"message": ("a", 1), "log_text": "a 1", "log_format": "{log_text}"}) == "a 1"
 
 
 def test_fileLogObserverStartAndPublisher() -> None:
@@ -664,7 +663,7 @@ def test_explicitPlaitLevelIsKept() -> None:
     try:
         seen: list[dict[str, Any]] = []
         log.addObserver(seen.append)
-        log.Logger(namespace="plait.x").debug("dbg")
+        logger.Logger(namespace="plait.x").debug("dbg")
         log.removeObserver(seen.append)
         assert plaitLogger.level == logging.DEBUG
         assert [log.formatEvent(e) for e in seen] == ["dbg"]

@@ -140,7 +140,19 @@ def eventAsJSON(event: LogEvent) -> str:
     survives in ``log_flattened``); levels and failures round-trip.
     """
     flattenEvent(event)
-    return json.dumps(event, default=_saveObject, skipkeys=True)
+    return json.dumps(_levelsMarked(event), default=_saveObject, skipkeys=True)
+
+
+def _levelsMarked(value: Any) -> Any:
+    """``value`` with every ``LogLevel`` replaced by its marker: an ``IntEnum``
+    would otherwise be written as a bare number, never reaching ``default``."""
+    if isinstance(value, LogLevel):
+        return _saveObject(value)
+    if isinstance(value, dict):
+        return {k: _levelsMarked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_levelsMarked(v) for v in value]
+    return value
 
 
 def eventFromJSON(eventText: str) -> LogEvent:

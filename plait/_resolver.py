@@ -31,7 +31,7 @@ from zope.interface import implementer
 
 from plait import log
 from plait.address import IPv4Address, IPv6Address
-from plait.defer import Deferred, succeed
+from plait.defer import Deferred, fail, succeed
 from plait.error import DNSLookupError
 from plait.failure import Failure
 from plait.interfaces import (
@@ -44,11 +44,13 @@ from plait.interfaces import (
 )
 
 __all__ = [
+    "BlockingResolver",
     "ComplexResolverSimplifier",
     "GAIResolver",
     "HostResolution",
     "PluggableResolverMixin",
     "SimpleResolverComplexifier",
+    "ThreadedResolver",
 ]
 
 _ANY = frozenset([IPv4Address, IPv6Address])
@@ -244,6 +246,65 @@ class ComplexResolverSimplifier:
         result: Deferred[str] = Deferred()
         self._nameResolver.resolveHostName(_FirstIPv4(result), name, 0, [IPv4Address])
         return result
+
+
+@implementer(IResolverSimple)
+class ThreadedResolver:
+    """Twisted's older ``IResolverSimple``: ``gethostbyname`` in the reactor's pool.
+
+    The lookup is given ``sum(timeout)`` seconds (60 if ``timeout`` is
+    empty); after that the Deferred fails with
+    ``DNSLookupError("address 'name' not found: timeout error")``, and a
+    failed lookup with ``... not found: <error>``.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self.reactor = reactor
+        self._pending: dict[int, tuple[Deferred[str], Any]] = {}
+
+    @staticmethod
+    def _fail(name: str, reason: str) -> Failure:
+        return Failure(DNSLookupError(f"address {name!r} not found: {reason}"))
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = (1, 3, 11, 45)) -> Deferred[str]:
+        """Resolve ``name`` to one IPv4 address, in a thread."""
+        result: Deferred[str] = Deferred()
+        key = id(result)
+
+        def timedOut() -> None:
+            self._pending.pop(key, None)
+            result.errback(self._fail(name, "timeout error"))
+
+        def finish(success: bool, outcome: Any) -> None:
+            entry = self._pending.pop(key, None)
+            if entry is None:
+                return  # timed out already
+            entry[1].cancel()
+            if success:
+                result.callback(outcome)
+            else:
+                result.errback(self._fail(name, outcome.getErrorMessage()))
+
+        def onResult(success: bool, outcome: Any) -> None:
+            self.reactor.callFromThread(finish, success, outcome)
+
+        timer = self.reactor.callLater(sum(timeout) if timeout else 60, timedOut)
+        self._pending[key] = (result, timer)
+        self.reactor.getThreadPool().callInThreadWithCallback(onResult, socket.gethostbyname, name)
+        return result
+
+
+@implementer(IResolverSimple)
+class BlockingResolver:
+    """An ``IResolverSimple`` that calls ``gethostbyname`` right away, blocking."""
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = (1, 3, 11, 45)) -> Deferred[str]:
+        """An already-fired Deferred: the address, or ``DNSLookupError``."""
+        try:
+            address = socket.gethostbyname(name)
+        except OSError:
+            return fail(DNSLookupError(f"address {name!r} not found"))
+        return succeed(address)
 
 
 def _isIPv4Literal(name: str) -> bool:

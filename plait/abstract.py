@@ -74,6 +74,7 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
+from plait._ipaddress import isIPAddress, isIPv6Address
 from plait.failure import Failure
 from plait.interfaces import (
     IConsumer,
@@ -83,7 +84,7 @@ from plait.interfaces import (
 )
 from plait.logger import _dispatchContext
 
-__all__ = ["FileDescriptor", "TransportState"]
+__all__ = ["FileDescriptor", "TransportState", "isIPAddress", "isIPv6Address"]
 
 
 class TransportState(enum.Enum):
@@ -163,7 +164,11 @@ class FileDescriptor:
     _closeRequested: bool = False  # loseConnection / abortConnection called
     _aborted: bool = False
 
-    def __init__(self, reactor: Any) -> None:
+    def __init__(self, reactor: Any = None) -> None:
+        if reactor is None:  # Twisted's signature: the global reactor by default
+            from plait import reactor as globalReactor
+
+            reactor = globalReactor
         self.reactor = reactor
         self._state = _CONNECTING
         self._buffer: list[bytes] = []
@@ -181,20 +186,46 @@ class FileDescriptor:
             new is _CONNECTED or new is _DISCONNECTING
         ) and self._writeSide is not _WriteSide.CLOSED and not self._aborted
 
+    # Twisted's three flags read as plain attributes and, for subclasses
+    # written for Twisted (``self.connected = 1`` once their descriptor is
+    # open), can be set as such: setting one moves the state machine, so
+    # the write path, which only looks at the state, respects it.
+
     @property
     def connected(self) -> bool:
         """True from the connection being made until ``connectionLost``."""
         return self._state is _CONNECTED or self._state is _DISCONNECTING
+
+    @connected.setter
+    def connected(self, value: bool) -> None:
+        if value and self._state is _CONNECTING:
+            self._setState(_CONNECTED)
+        elif not value and self._state is not _DISCONNECTED:
+            self._setState(_DISCONNECTED)
 
     @property
     def disconnecting(self) -> bool:
         """True once ``loseConnection`` or ``abortConnection`` was called."""
         return self._closeRequested
 
+    @disconnecting.setter
+    def disconnecting(self, value: bool) -> None:
+        self._closeRequested = bool(value)
+
     @property
     def disconnected(self) -> bool:
         """True once ``connectionLost`` ran."""
         return self._state is _DISCONNECTED
+
+    @disconnected.setter
+    def disconnected(self, value: bool) -> None:
+        if value and self._state is not _DISCONNECTED:
+            self._setState(_DISCONNECTED)
+
+    @property
+    def offset(self) -> int:
+        """Bytes of the first buffered write already sent (Twisted's attribute)."""
+        return self._offset
 
     @property
     def dataBuffer(self) -> bytes:
@@ -460,8 +491,27 @@ class FileDescriptor:
         raise NotImplementedError(f"{type(self).__name__} must implement writeSomeData")
 
     def _closeWriteSide(self) -> Exception | None:
-        """Shut down the sending half and tell the protocol (subclass hook)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _closeWriteSide")
+        """Shut down the sending half and tell the protocol (subclass hook).
+
+        Does nothing here, as Twisted's ``_closeWriteConnection``.
+        """
+        return None
+
+    def getHost(self) -> Any:
+        """Our address (subclass hook; ``ITransport.getHost``)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement getHost")
+
+    def getPeer(self) -> Any:
+        """The other end's address (subclass hook; ``ITransport.getPeer``)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement getPeer")
+
+    def readConnectionLost(self, reason: Failure) -> Any:
+        """The peer finished sending; here that ends the connection (subclasses half-close)."""
+        return self.connectionLost(reason)
+
+    def writeConnectionLost(self, reason: Failure) -> Any:
+        """Our sending half is gone; here that ends the connection (subclasses half-close)."""
+        return self.connectionLost(reason)
 
     def doWrite(self) -> Any:
         """The reactor says writable: send what is buffered."""
@@ -542,9 +592,11 @@ class FileDescriptor:
 
         Subclasses extend this to close the socket and tell the protocol;
         they return at once when ``self.disconnected`` is already true, so
-        that the protocol hears about the end exactly once.
+        that the protocol hears about the end exactly once.  (A subclass
+        written for Twisted may have set ``connected = 0`` first: allowed.)
         """
-        self._setState(_DISCONNECTED)  # which also stops accepting writes
+        if self._state is not _DISCONNECTED:
+            self._setState(_DISCONNECTED)  # which also stops accepting writes
         self._flushPending = True  # nothing will ever be flushed again
         # The checks (which the methods repeat) save a call each on the
         # common path: nothing scheduled, the reactor already let go of us.
@@ -597,6 +649,11 @@ class FileDescriptor:
         ):
             self._scheduleFlush()
 
+    def stopConsuming(self) -> None:
+        """The producer is gone: unregister it and close (Twisted's ``stopConsuming``)."""
+        self.unregisterProducer()
+        self.loseConnection()
+
     def _pauseStreamingProducer(self) -> None:
         if self.streamingProducer and not self.producerPaused:
             self.producerPaused = True
@@ -622,3 +679,4 @@ class FileDescriptor:
     def _wantsToRead(self) -> bool:
         """Whether reading may resume (subclasses add the peer's EOF)."""
         return not self._readPaused
+

@@ -26,22 +26,8 @@ Rules:
   rejects a non-callable at once (Twisted fails only when it is due); a
   before-trigger's failed Deferred is logged (Twisted leaves it unhandled).
 
-Theory of operation of ``_TimerQueue``: an entry is a due time and a call.
-It is *live* while the call has neither run nor been cancelled and the time
-is still the call's ``getTime()``; cancelling or moving a call
-(``reset``/``delay`` queue a fresh entry) just leaves its old entry dead, to be
-skipped when reached (lazy cancellation), and everything is rebuilt once dead
-entries are more than half.  Discussion: with many pending timers the cost of
-``callLater`` is garbage-collector traversal and cache misses, not the data
-structure, and CPython schedules full collections by counting allocations of
-tracked objects.  So on the common path entries are not tuples: they live in
-parallel columns (times, calls).  ``callLater`` only appends to the ``_new``
-columns; the next pass merges them, either into the sorted ``_run`` columns
-(a batch of ``_SORT_BATCH`` or more and a quarter of all entries: timsort
-merges sorted stretches in linear time; pops are then O(1)) or into ``_heap``
-(fewer, as tuples: O(log n) each).  Due entries are taken from whichever
-front is earlier, equal times in scheduling order, and calls scheduled during
-a pass land in ``_new``, so they wait for the next pass.
+The timer queue behind ``callLater`` is ``plait._timerqueue._TimerQueue``
+(its theory of operation is there).
 
 Tests: tests/unit/test_delayedcall.py, tests/unit/test_base_reactor.py,
 tests/integration/test_reactor_real.py, tests/integration/test_signals.py,
@@ -51,8 +37,6 @@ tests/integration/test_threads.py, tests/integration/test_resolver.py.
 from __future__ import annotations
 
 import enum
-import heapq
-import itertools
 import signal
 import threading
 import time
@@ -60,12 +44,19 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from zope.interface import implementer
 
 from plait import error, log
-from plait._resolver import GAIResolver, PluggableResolverMixin
+from plait._resolver import (  # noqa: F401 - Twisted keeps the resolvers in base
+    BlockingResolver,
+    GAIResolver,
+    PluggableResolverMixin,
+    ThreadedResolver,
+)
+from plait._timerqueue import _TimerQueue
+from plait.connector import BaseConnector  # noqa: F401 - Twisted's home for it
 from plait.defer import Deferred
 from plait.failure import Failure
 from plait.interfaces import IDelayedCall, IReactorCore, IReactorThreads, IReactorTime
@@ -75,6 +66,17 @@ if TYPE_CHECKING:  # imported when first used: most programs never need a pool
     from plait._threadpool import ThreadPool
 
 __all__ = ["DelayedCall", "ReactorBase"]
+
+
+def __getattr__(name: str) -> Any:
+    # Twisted's base module also holds the thread pool class; importing it
+    # only when asked keeps ``import plait`` light (most programs never
+    # need a pool).
+    if name == "ThreadPool":
+        from plait._threadpool import ThreadPool
+
+        return ThreadPool
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: epoll takes its timeout as an int of milliseconds; Twisted caps there too.
 MAX_TIMEOUT = 2147483.0
@@ -94,15 +96,18 @@ class DelayedCall:
     a ``task.Clock``) about a cancellation or a new due time.
     """
 
+    # Slots: reactors create these by the hundred thousand, and both
+    # allocation and GC traversal get cheaper.  ``__dict__`` is there too
+    # (created only when used) so that code written for Twisted can set
+    # ``call.debug`` or its own attributes on one call.
     __slots__ = (
-        "args", "called", "cancelled", "canceller", "creator", "delayed_time",
+        "__dict__", "args", "called", "cancelled", "canceller", "creator", "delayed_time",
         "func", "kw", "resetter", "seconds", "time",
     )
 
-    #: Record the creation stack in ``creator`` (shown in ``repr``).  Slots
-    #: rather than a ``__dict__``: reactors create these by the hundred
-    #: thousand, and both allocation and GC traversal get cheaper.
-    debug: ClassVar[bool] = False
+    #: Record the creation stack in ``creator`` (shown in ``repr``): set it
+    #: on the class for every new call, or on one call.
+    debug: bool = False
 
     def __init__(
         self, time: float, func: Callable[..., object], args: tuple[Any, ...], kw: dict[str, Any],
@@ -119,7 +124,7 @@ class DelayedCall:
         self.called = False
         self.cancelled = False
         self.delayed_time = 0.0
-        if DelayedCall.debug:  # otherwise ``creator`` stays unset, as in Twisted
+        if self.debug:  # otherwise ``creator`` stays unset, as in Twisted
             self.creator: list[str] = traceback.format_stack()[:-2]
 
     def getTime(self) -> float:
@@ -156,6 +161,27 @@ class DelayedCall:
         """True until the call has run or been cancelled."""
         return not (self.cancelled or self.called)
 
+    def activate_delay(self) -> None:
+        """Fold ``delayed_time`` into ``time`` (Twisted's name; the due time is unchanged)."""
+        self.time += self.delayed_time
+        self.delayed_time = 0.0
+
+    # Calls order by their scheduled ``time``, as Twisted's do (its timer
+    # heap once compared calls directly).  No __eq__: equal times do not
+    # make two calls the same call.
+
+    def __lt__(self, other: DelayedCall) -> bool:
+        return self.time < other.time
+
+    def __le__(self, other: DelayedCall) -> bool:
+        return self.time <= other.time
+
+    def __gt__(self, other: DelayedCall) -> bool:
+        return self.time > other.time
+
+    def __ge__(self, other: DelayedCall) -> bool:
+        return self.time >= other.time
+
     def __repr__(self) -> str:
         parts = [
             (
@@ -173,162 +199,6 @@ class DelayedCall:
             parts.append("\n\ntraceback at creation: \n\n" + "    ".join(creator))
         parts.append(">")
         return "".join(parts)
-
-
-def _isLive(when: float, call: DelayedCall) -> bool:
-    """Whether the entry ``(when, call)`` is the one that should run ``call``."""
-    return not (call.called or call.cancelled) and call.time + call.delayed_time == when
-
-
-class _TimerQueue:
-    """The reactor's pending ``DelayedCall``s; see the module docstring."""
-
-    _SORT_BATCH = 16  # smaller batches of new entries go to the heap (_merge)
-
-    def __init__(self, seconds: Callable[[], float]) -> None:
-        self._seconds = seconds
-        self._newTimes: list[float] = []  # appended by callLater, not yet merged
-        self._newCalls: list[DelayedCall] = []
-        self._runTimes: deque[float] = deque()  # sorted, consumed from the left
-        self._runCalls: deque[DelayedCall] = deque()
-        self._heap: list[tuple[float, int, DelayedCall]] = []  # small merges
-        self._heapSeq = itertools.count()  # heap tie-break: scheduling order
-        self._dead = 0  # entries that will be skipped (cancelled or moved calls)
-
-    def add(self, call: DelayedCall, when: float) -> None:
-        """Schedule ``call`` at ``when`` (its ``getTime()``); for new and moved calls."""
-        self._newTimes.append(when)
-        self._newCalls.append(call)
-
-    def cancelled(self, call: DelayedCall) -> None:
-        """``DelayedCall.cancel`` hook (and ``rescheduled``'s): an entry died."""
-        self._dead += 1
-        # Rebuild once dead entries are more than half of all entries.  That
-        # costs O(entries), paid for by the > live deaths since the last
-        # rebuild: amortised O(1) per cancellation.  (len(self), inlined.)
-        if self._dead * 2 > len(self._newTimes) + len(self._runTimes) + len(self._heap):
-            self._compact()
-
-    def rescheduled(self, call: DelayedCall) -> None:
-        """``reset``/``delay`` hook: the old entry dies, a new one is queued."""
-        self.add(call, call.getTime())
-        self.cancelled(call)
-
-    def __len__(self) -> int:
-        return len(self._newTimes) + len(self._runTimes) + len(self._heap)
-
-    def _compact(self) -> None:
-        # In place: runDue holds local references to these containers.
-        for times, calls in ((self._newTimes, self._newCalls), (self._runTimes, self._runCalls)):
-            kept = [(t, c) for t, c in zip(times, calls) if _isLive(t, c)]
-            times.clear()
-            calls.clear()
-            times.extend([t for t, _ in kept])
-            calls.extend([c for _, c in kept])
-        self._heap[:] = [e for e in self._heap if _isLive(e[0], e[2])]
-        heapq.heapify(self._heap)
-        self._dead = 0
-
-    def _merge(self) -> None:
-        newTimes, newCalls, heap = self._newTimes, self._newCalls, self._heap
-        runTimes, runCalls = self._runTimes, self._runCalls
-        batch = len(newTimes)
-        # Why a floor: a re-sort costs a few microseconds, and the usual batch
-        # is a callLater(0) or two (a transport's flush or connect) with a few
-        # timers pending, which the ratio test alone would re-sort each pass.
-        if batch >= self._SORT_BATCH and batch * 4 >= len(runTimes) + len(heap):
-            # A big batch: sort run + heap + batch into a new run.  They are
-            # concatenated oldest first and the sort is stable, so equal
-            # times keep scheduling order; sorting positions by time compares
-            # plain floats; and timsort merges already-sorted stretches in
-            # linear time (a batch of equal delays costs one pass).
-            heap.sort()
-            times = [*runTimes, *[e[0] for e in heap], *newTimes]
-            calls = [*runCalls, *[e[2] for e in heap], *newCalls]
-            order = sorted(range(len(times)), key=times.__getitem__)
-            heap.clear()
-            runTimes.clear()
-            runCalls.clear()
-            runTimes.extend([times[i] for i in order])
-            runCalls.extend([calls[i] for i in order])
-        else:
-            # A few entries: every one is newer than every run entry, so the
-            # run wins ties against the heap (see runDue).
-            seq = self._heapSeq
-            for when, call in zip(newTimes, newCalls):
-                heapq.heappush(heap, (when, next(seq), call))
-        newTimes.clear()
-        newCalls.clear()
-
-    def runDue(self) -> None:
-        """Run every live call due at the current time, in due order."""
-        if self._newTimes:
-            self._merge()
-        runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
-        if not runTimes and not heap:
-            return  # the common idle pass: no clock read
-        now = self._seconds()
-        popTime, popCall, heappop = runTimes.popleft, runCalls.popleft, heapq.heappop
-        # This loop is where every timer in plait runs.  The next entry is the
-        # earlier of the run's front and the heap's top.  Calls scheduled
-        # while it runs land in the _new columns and wait for the next pass.
-        while True:
-            if heap and (not runTimes or heap[0][0] < runTimes[0]):
-                when = heap[0][0]
-                if when > now:
-                    break
-                call = heappop(heap)[2]
-            elif runTimes:
-                when = runTimes[0]
-                if when > now:
-                    break
-                popTime()
-                call = popCall()
-            else:
-                break
-            if call.called or call.cancelled or call.time + call.delayed_time != when:
-                self._dead -= 1
-                continue  # cancelled, or moved (its live entry is elsewhere)
-            call.called = True
-            try:
-                call.func(*call.args, **call.kw)
-            except Exception:  # noqa: BLE001 - logged; the loop goes on
-                log.err(Failure(), "while handling timed call")
-
-    def nextTime(self) -> float | None:
-        """Return the due time of the earliest live call, or None."""
-        if self._newTimes:
-            self._merge()
-        runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
-        # Drop dead entries at the fronts (_isLive, inlined: every pass).
-        while runTimes:
-            call = runCalls[0]
-            if not (call.called or call.cancelled) and call.time + call.delayed_time == runTimes[0]:
-                break
-            runTimes.popleft()
-            runCalls.popleft()
-            self._dead -= 1
-        while heap:
-            when, _, call = heap[0]
-            if not (call.called or call.cancelled) and call.time + call.delayed_time == when:
-                break
-            heapq.heappop(heap)
-            self._dead -= 1
-        if runTimes and heap:
-            return min(runTimes[0], heap[0][0])
-        if runTimes:
-            return runTimes[0]
-        return heap[0][0] if heap else None
-
-    def pending(self) -> list[DelayedCall]:
-        """Return the live (neither run nor cancelled) calls."""
-        entries = itertools.chain(
-            zip(self._runTimes, self._runCalls),
-            ((e[0], e[2]) for e in self._heap),
-            zip(self._newTimes, self._newCalls),
-        )
-        # A call reset to its own due time has two live-looking entries.
-        return list(dict.fromkeys(c for t, c in entries if _isLive(t, c)))
 
 
 _Trigger = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
@@ -421,14 +291,52 @@ _TRANSITIONS: dict[_ReactorState, tuple[frozenset[_ReactorState], bool | None, b
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class _Seconds:
+    """``ReactorBase.seconds``: ``time.monotonic``, replaceable per instance.
+
+    Code written for Twisted sets ``reactor.seconds = clock.seconds``;
+    ``callLater`` and the timer queue then use that clock, as Twisted's
+    (which calls ``self.seconds()`` each time) would.  A data descriptor,
+    so the common case costs nothing: the reactor binds the clock once and
+    this re-binds it only when somebody assigns or deletes the attribute.
+    """
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return instance.__dict__.get("_secondsOverride", time.monotonic)
+
+    def __call__(self, instance: Any) -> float:
+        """``ReactorBase.seconds(reactor)``, the unbound spelling."""
+        return self.__get__(instance)()  # type: ignore[no-any-return]
+
+    def __set__(self, instance: Any, value: Callable[[], float]) -> None:
+        if not builtinCallable(value):
+            raise TypeError(f"seconds must be callable, not {value!r}")
+        instance.__dict__["_secondsOverride"] = value
+        instance._useClock(value)
+
+    def __delete__(self, instance: Any) -> None:
+        instance.__dict__.pop("_secondsOverride", None)
+        instance._useClock(time.monotonic)
+
+
 @implementer(IReactorCore, IReactorTime, IReactorThreads)
 class ReactorBase(PluggableResolverMixin):
     """Lifecycle, time, triggers and threads (resolution: the mixin); subclasses add I/O.
 
     Subclasses implement ``doIteration(timeout)`` (block for I/O at most
     ``timeout`` seconds, None meaning forever, and dispatch it) and
-    ``wakeUp()`` (make a blocked ``doIteration`` return, from any thread).
+    ``wakeUp()`` (make a blocked ``doIteration`` return, from any thread),
+    and the ``IReactorFDSet`` methods.
     """
+
+    #: Twisted's flag (set by nothing in Twisted either).
+    installed = False
+    #: The object that wakes ``doIteration`` (a subclass's).
+    waker: Any = None
+    #: The "during shutdown" trigger that stops the thread pool, once made.
+    threadpoolShutdownID: Any = None
 
     def __init__(self) -> None:
         self._state = _S.IDLE
@@ -563,9 +471,13 @@ class ReactorBase(PluggableResolverMixin):
 
     # -- time ----------------------------------------------------------------
 
-    def seconds(self) -> float:
-        """Return the reactor's notion of now: ``time.monotonic()``."""
-        return time.monotonic()
+    #: The reactor's notion of now: ``time.monotonic()`` unless replaced
+    #: (``reactor.seconds = f``; see ``_Seconds``).
+    seconds: Any = _Seconds()
+
+    def _useClock(self, seconds: Callable[[], float]) -> None:
+        self._secondsFn = seconds
+        self._timers._seconds = seconds
 
     def callLater(self, delay: float, callable: Callable[..., object], *args: Any, **kw: Any) -> DelayedCall:
         """Call ``callable(*args, **kw)`` ``delay`` seconds from now, once."""
@@ -623,6 +535,53 @@ class ReactorBase(PluggableResolverMixin):
             return None
         return self.addSystemEventTrigger("after", "startup", callable, *args, **kwargs)
 
+    # -- IReactorFDSet: the subclass's ----------------------------------------------
+
+    def _subclassMust(self, method: str) -> NotImplementedError:
+        return NotImplementedError(f"{type(self).__module__}.{type(self).__qualname__} did not implement {method}")
+
+    def installWaker(self) -> None:
+        raise self._subclassMust("installWaker")
+
+    def addReader(self, reader: Any) -> None:
+        raise self._subclassMust("addReader")
+
+    def addWriter(self, writer: Any) -> None:
+        raise self._subclassMust("addWriter")
+
+    def removeReader(self, reader: Any) -> None:
+        raise self._subclassMust("removeReader")
+
+    def removeWriter(self, writer: Any) -> None:
+        raise self._subclassMust("removeWriter")
+
+    def removeAll(self) -> list[Any]:
+        raise self._subclassMust("removeAll")
+
+    def getReaders(self) -> list[Any]:
+        raise self._subclassMust("getReaders")
+
+    def getWriters(self) -> list[Any]:
+        raise self._subclassMust("getWriters")
+
+    def disconnectAll(self) -> None:
+        """Remove every descriptor and tell it ``ConnectionLost("Connection lost")``.
+
+        Each one's ``connectionLost`` runs with it as the log context (what
+        it logs carries its prefix), as under Twisted's ``callWithLogger``.
+        """
+        context = _dispatchContext
+        context[1] = threading.get_ident()
+        try:
+            for selectable in self.removeAll():
+                context[0] = selectable
+                try:
+                    selectable.connectionLost(Failure(error.ConnectionLost("Connection lost")))
+                except Exception:  # noqa: BLE001 - logged; the other descriptors still get theirs
+                    log.err(Failure(), "Unhandled Error")
+        finally:
+            context[0] = None
+
     # -- threads ---------------------------------------------------------------
 
     def callFromThread(self, callable: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -658,7 +617,8 @@ class ReactorBase(PluggableResolverMixin):
             self.threadpool = ThreadPool(0, 10, "plait.reactor")
             self.usingThreads = True
             self._threadpoolStartupID = self.callWhenRunning(self.threadpool.start)
-            self.addSystemEventTrigger("during", "shutdown", self._stopThreadPool)
+            self.threadpoolShutdownID = self.addSystemEventTrigger(
+                "during", "shutdown", self._stopThreadPool)
         return self.threadpool
 
     def _stopThreadPool(self) -> None:
@@ -692,6 +652,12 @@ class ReactorBase(PluggableResolverMixin):
         while self._savedSignalHandlers:
             signum, previous = self._savedSignalHandlers.popitem()
             signal.signal(signum, previous)
+
+    def sigInt(self, number: int, frame: FrameType | None = None) -> None:
+        """The SIGINT handler: stop the reactor (from the loop)."""
+        self._handleSignal(number, frame)
+
+    sigTerm = sigBreak = sigInt
 
     def _handleSignal(self, signum: int, frame: FrameType | None) -> None:
         # Runs between two bytecodes of the main thread, maybe inside the

@@ -358,18 +358,6 @@ class SelectorReactor(ReactorBase):
         """Return the registered writers."""
         return list(self._writes)
 
-    def disconnectAll(self) -> None:
-        """Remove every descriptor and tell it ``ConnectionLost("Connection lost")``."""
-        context = _dispatchContext
-        context[1] = _getIdent()
-        for selectable in self.removeAll():
-            context[0] = selectable  # its log context, as Twisted's callWithLogger
-            try:
-                selectable.connectionLost(Failure(error.ConnectionLost("Connection lost")))
-            except Exception:  # noqa: BLE001 - logged; the other descriptors still get theirs
-                log.err(Failure(), "Unhandled Error", system=_logPrefix(selectable))
-        context[0] = None
-
     def _watch(self, selectable: Any, slot: int) -> int:
         """Put ``selectable`` in ``slot`` (0 read, 1 write) of its fd; return the fd."""
         fd: int = selectable.fileno()

@@ -440,3 +440,133 @@ def test_connectionLostOnce(fd: _Descriptor) -> None:
     fd.connectionLost(Failure(error.ConnectionDone()))
     fd.connectionLost(Failure(error.ConnectionLost()))
     assert len(fd.reasons) == 1
+
+
+# -- FileDescriptor as Twisted users subclass it (issue 12) --------------------------
+
+
+class _TwistedStylePipe(FileDescriptor):
+    """Written the way Twisted code subclasses FileDescriptor: connected = 1 by hand."""
+
+    def __init__(self, fd: int, reactor: Any = None) -> None:
+        FileDescriptor.__init__(self, reactor)
+        self.fd = fd
+        self.connected = 1
+        self.lost: list[Failure] = []
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def writeSomeData(self, data: bytes | memoryview) -> int:
+        import os
+
+        return os.write(self.fd, data)
+
+    def connectionLost(self, reason: Failure) -> None:
+        FileDescriptor.connectionLost(self, reason)
+        self.lost.append(reason)
+
+
+def test_twistedStyleSubclassWritesAndCloses(reactor: Any) -> None:
+    """connected = 1 opens the write path; loseConnection flushes then ends the descriptor."""
+    import os
+
+    from tests.helpers import runUntil
+
+    readEnd, writeEnd = os.pipe()
+    try:
+        pipe = _TwistedStylePipe(writeEnd, reactor)
+        assert pipe.connected and not pipe.disconnected
+        pipe.write(b"hello ")
+        pipe.writeSequence([b"pipe"])
+        pipe.loseConnection()
+        assert pipe.disconnecting
+        from plait.defer import Deferred
+
+        done: Deferred[None] = Deferred()
+        reactor.callLater(0.01, lambda: done.callback(None))
+        runUntil(reactor, done)
+        assert os.read(readEnd, 100) == b"hello pipe"
+        [reason] = pipe.lost
+        assert reason.check(error.ConnectionDone)
+        assert pipe.disconnected and not pipe.connected
+        pipe.write(b"dropped")  # after the end: ignored, as in Twisted
+    finally:
+        os.close(readEnd)
+        os.close(writeEnd)
+
+
+def test_unconnectedDescriptorDropsWritesAndKeepsProducers(memoryReactor: MemoryReactorClock) -> None:
+    """Before connected is set: writes are dropped, a producer registers and is pulled."""
+    fd = FileDescriptor(memoryReactor)
+    fd.write(b"too early")
+    assert fd.dataBuffer == b""
+    producer = _PullProducer(fd, [b"x", b"y"])
+    fd.registerProducer(producer, False)
+    assert fd.producer is producer and producer.calls == ["resume"]
+    fd.resumeProducing()
+    assert not fd._reading  # not connected: no reading
+    fd.stopConsuming()
+    assert fd.producer is None
+
+
+def test_settingTheFlagsMovesTheState(memoryReactor: MemoryReactorClock) -> None:
+    fd = FileDescriptor(memoryReactor)
+    fd.disconnecting = True
+    assert fd.disconnecting
+    fd.disconnecting = False
+    fd.connected = True
+    assert fd._state is TransportState.CONNECTED
+    fd.connected = False
+    assert fd.disconnected and fd._state is TransportState.DISCONNECTED
+    other = FileDescriptor(memoryReactor)
+    other.disconnected = True
+    assert other._state is TransportState.DISCONNECTED
+    other.connectionLost(Failure(error.ConnectionDone()))  # already disconnected: allowed
+
+
+def test_baseHooksAsTwisted(memoryReactor: MemoryReactorClock) -> None:
+    """getHost/getPeer are the subclass's; read/writeConnectionLost end the descriptor."""
+    fd = FileDescriptor(memoryReactor)
+    with pytest.raises(NotImplementedError):
+        fd.getHost()
+    with pytest.raises(NotImplementedError):
+        fd.getPeer()
+    assert fd.offset == 0
+    assert fd._closeWriteSide() is None
+    fd.readConnectionLost(Failure(error.ConnectionDone()))
+    assert fd.disconnected
+
+
+def test_globalReactorIsTheDefault() -> None:
+    """FileDescriptor() with no reactor uses the global one (in a child: it installs it)."""
+    import subprocess
+    import sys
+
+    code = ("from plait.abstract import FileDescriptor\nfrom plait import reactor\n"
+            "print(FileDescriptor().reactor is reactor)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(("text", "v4", "v6"), [
+    ("127.0.0.1", True, False), (b"10.0.0.1", True, False), ("1.2.3", False, False),
+    ("1", False, False), ("::1", False, True), ("fe80::1%lo", False, True),
+    ("fe80::1%25eth0", False, True), ("example.com", False, False), ("", False, False),
+    (b"\xff", False, False),
+])
+def test_isIPAddress(text: str | bytes, v4: bool, v6: bool) -> None:
+    import socket
+
+    from plait.abstract import isIPAddress, isIPv6Address
+
+    assert isIPAddress(text) is v4
+    assert isIPAddress(text, socket.AF_INET6) is v6
+    assert isIPv6Address(text) is v6
+
+
+def test_isIPAddressUnknownFamily() -> None:
+    from plait.abstract import isIPAddress
+
+    with pytest.raises(ValueError, match="unknown address family"):
+        isIPAddress("1.2.3.4", 12345)

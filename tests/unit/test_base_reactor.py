@@ -554,3 +554,81 @@ def test_installNameResolverReturnsPreviousAndAdaptsResolver(fake: FakeReactor) 
     assert successResultOf(fake.resolve("anything.test")) == "127.0.0.3"
     with pytest.raises(TypeError):
         fake.installNameResolver(object())
+
+
+# -- Twisted 26.10 names and behaviours (issue 12) -------------------------------------
+
+
+def test_instanceSecondsOverrideIsHonoured() -> None:
+    """reactor.seconds = f: callLater and the timer queue use f; del restores."""
+
+    class Plain(ReactorBase):
+        def doIteration(self, timeout: float | None) -> None:
+            raise AssertionError("not run")
+
+    fake = Plain()
+    now = [1000.0]
+    fake.seconds = lambda: now[0]
+    seen: list[str] = []
+    call = fake.callLater(5, seen.append, "due")
+    assert call.getTime() == 1005.0
+    assert fake.seconds() == 1000.0
+    assert fake.timeout() == 5.0
+    fake.runUntilCurrent()
+    assert seen == []
+    now[0] = 1005.0
+    assert fake.timeout() == 0.0
+    fake.runUntilCurrent()
+    assert seen == ["due"]
+    del fake.seconds
+    assert abs(fake.seconds() - ReactorBase.seconds(fake)) < 1.0
+    with pytest.raises(TypeError):
+        fake.seconds = 3
+
+
+def test_fdSetMethodsAreTheSubclasses(fake: FakeReactor) -> None:
+    """ReactorBase names IReactorFDSet's methods; a subclass must implement them."""
+    base = ReactorBase()
+    for name, args in [("addReader", (1,)), ("addWriter", (1,)), ("removeReader", (1,)),
+                       ("removeWriter", (1,)), ("removeAll", ()), ("getReaders", ()),
+                       ("getWriters", ()), ("installWaker", ())]:
+        with pytest.raises(NotImplementedError, match=f"did not implement {name}"):
+            getattr(base, name)(*args)
+    assert (ReactorBase.installed, ReactorBase.waker, base.threadpoolShutdownID) == (False, None, None)
+
+
+def test_threadpoolShutdownIDIsTheTrigger(fake: FakeReactor) -> None:
+    fake.getThreadPool()
+    try:
+        assert fake.threadpoolShutdownID[0] == "shutdown"
+    finally:
+        fake._stopThreadPool()
+
+
+def test_sigIntStopsTheReactor(fake: FakeReactor) -> None:
+    """sigInt/sigTerm/sigBreak are Twisted's handler methods: stop from the loop."""
+    assert ReactorBase.sigTerm is ReactorBase.sigInt is ReactorBase.sigBreak
+    fake.startRunning(installSignalHandlers=False)
+    fake.sigInt(signal.SIGINT)
+    assert fake._exitSignal == signal.SIGINT
+    fake.runUntilCurrent()  # the queued stop runs; shutdown fires on the next pass
+    assert not fake.running
+
+
+def test_blockingResolver() -> None:
+    from plait.base import BlockingResolver
+
+    resolver = BlockingResolver()
+    assert successResultOf(resolver.getHostByName("localhost")) == "127.0.0.1"
+    failure = failureResultOf(resolver.getHostByName("no-such-host.invalid"), error.DNSLookupError)
+    assert failure.getErrorMessage() == "DNS lookup failed: address 'no-such-host.invalid' not found."
+
+
+def test_baseHoldsTwistedsOtherNames() -> None:
+    import plait.base
+    from plait._threadpool import ThreadPool
+    from plait.connector import BaseConnector
+
+    assert plait.base.ThreadPool is ThreadPool and plait.base.BaseConnector is BaseConnector
+    with pytest.raises(AttributeError):
+        plait.base.NoSuchName  # noqa: B018

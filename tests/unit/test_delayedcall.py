@@ -378,3 +378,41 @@ def test_queuePendingListsLiveCallsOnly() -> None:
     fresh = _schedule(q, t.now, 1, _noop)
     assert ran.called
     assert q.pending() == [waiting, fresh]
+
+
+# -- Twisted 26.10's DelayedCall details (issue 12) --------------------------------
+
+
+def test_delayedCallsOrderByTime(clock: Clock) -> None:
+    """<, <=, >, >= compare the scheduled time, as Twisted's do."""
+    early, late = clock.callLater(1, _noop), clock.callLater(2, _noop)
+    same = clock.callLater(1, _noop)
+    assert early < late and early <= late and late > early and late >= early
+    assert early <= same and early >= same and not early < same
+    assert sorted([late, early]) == [early, late]
+    assert early != same  # ordering is not identity
+
+
+def test_debugCanBeSetPerCall(clock: Clock) -> None:
+    """debug is a class default that one call may override (and carry other attributes)."""
+    call = clock.callLater(1, _noop)
+    call.debug = True
+    assert call.debug is True and DelayedCall.debug is False
+    call.note = "mine"  # type: ignore[attr-defined]
+    assert clock.callLater(1, _noop).debug is False
+
+
+def test_debugRecordsTheCreator(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DelayedCall, "debug", True)
+    call = clock.callLater(1, _noop)
+    assert "traceback at creation" in repr(call)
+    assert any("test_debugRecordsTheCreator" in line for line in call.creator)
+
+
+def test_activateDelay(clock: Clock) -> None:
+    """activate_delay folds delayed_time into time; the due time stays."""
+    call = clock.callLater(1, _noop)
+    call.delay(2)
+    due = call.getTime()
+    call.activate_delay()
+    assert (call.time, call.delayed_time, call.getTime()) == (due, 0.0, due)

@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "failure": 0,
     "address": 0,
     "interfaces": 0,
+    "_ipaddress": 0,  # isIPAddress/isIPv6Address, re-exported by abstract
     "log": 1,
     "logger": 1,  # twisted.logger: the event model and the publisher
     "_log*": 1,  # the parts of plait.logger (_logformat, _logobservers)
@@ -54,6 +55,7 @@ LAYERS: dict[str, int] = {
     "connector": 2,
     "_threadpool": 2,  # the reactor's thread pool, used by base
     "_resolver": 2,  # GAIResolver and the resolver adapters, used by base
+    "_timerqueue": 2,  # the heap behind callLater, used by base
     "tcp": 3,
     "_tcpconnection": 3,  # the socket I/O shared by tcp's Client and Server
     "task": 3,
@@ -98,6 +100,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("log", "_log*"),
         ("base", "_threadpool"),
         ("base", "_resolver"),
+        ("base", "_timerqueue"),
+        ("base", "connector"),
         ("tcp", "_tcpconnection"),
         ("endpoints", "_endpointgrammar"),
         ("protocols.*", "protocols.*"),
@@ -108,6 +112,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
 # Twisted's API defaults to it: (module, qualified name of the function).
 GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
     {
+        ("abstract", "FileDescriptor.__init__"),  # FileDescriptor(reactor=None)
         ("protocol", "ReconnectingClientFactory.retry"),  # RCF.clock
         ("protocols.irc", "IRCClient._getClock"),  # lineRate and the heartbeat
         ("task", "LoopingCall.clock"),  # LoopingCall.clock

@@ -1,0 +1,197 @@
+"""``_TimerQueue``: the reactor's pending ``DelayedCall``s, in due order.
+
+Split out of ``plait.base`` (which owns ``DelayedCall`` and the reactor);
+the queue only needs a call's ``time``, ``delayed_time``, ``called``,
+``cancelled``, ``func``, ``args`` and ``kw``.
+
+Theory of operation of ``_TimerQueue``: an entry is a due time and a call.
+It is *live* while the call has neither run nor been cancelled and the time
+is still the call's ``getTime()``; cancelling or moving a call
+(``reset``/``delay`` queue a fresh entry) just leaves its old entry dead, to be
+skipped when reached (lazy cancellation), and everything is rebuilt once dead
+entries are more than half.  Discussion: with many pending timers the cost of
+``callLater`` is garbage-collector traversal and cache misses, not the data
+structure, and CPython schedules full collections by counting allocations of
+tracked objects.  So on the common path entries are not tuples: they live in
+parallel columns (times, calls).  ``callLater`` only appends to the ``_new``
+columns; the next pass merges them, either into the sorted ``_run`` columns
+(a batch of ``_SORT_BATCH`` or more and a quarter of all entries: timsort
+merges sorted stretches in linear time; pops are then O(1)) or into ``_heap``
+(fewer, as tuples: O(log n) each).  Due entries are taken from whichever
+front is earlier, equal times in scheduling order, and calls scheduled during
+a pass land in ``_new``, so they wait for the next pass.
+
+Tests: tests/unit/test_delayedcall.py, tests/unit/test_base_reactor.py.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from plait import log
+from plait.failure import Failure
+
+if TYPE_CHECKING:
+    from plait.base import DelayedCall
+
+__all__: list[str] = []
+
+
+def _isLive(when: float, call: DelayedCall) -> bool:
+    """Whether the entry ``(when, call)`` is the one that should run ``call``."""
+    return not (call.called or call.cancelled) and call.time + call.delayed_time == when
+
+
+class _TimerQueue:
+    """The reactor's pending ``DelayedCall``s; see the module docstring."""
+
+    _SORT_BATCH = 16  # smaller batches of new entries go to the heap (_merge)
+
+    def __init__(self, seconds: Callable[[], float]) -> None:
+        self._seconds = seconds
+        self._newTimes: list[float] = []  # appended by callLater, not yet merged
+        self._newCalls: list[DelayedCall] = []
+        self._runTimes: deque[float] = deque()  # sorted, consumed from the left
+        self._runCalls: deque[DelayedCall] = deque()
+        self._heap: list[tuple[float, int, DelayedCall]] = []  # small merges
+        self._heapSeq = itertools.count()  # heap tie-break: scheduling order
+        self._dead = 0  # entries that will be skipped (cancelled or moved calls)
+
+    def add(self, call: DelayedCall, when: float) -> None:
+        """Schedule ``call`` at ``when`` (its ``getTime()``); for new and moved calls."""
+        self._newTimes.append(when)
+        self._newCalls.append(call)
+
+    def cancelled(self, call: DelayedCall) -> None:
+        """``DelayedCall.cancel`` hook (and ``rescheduled``'s): an entry died."""
+        self._dead += 1
+        # Rebuild once dead entries are more than half of all entries.  That
+        # costs O(entries), paid for by the > live deaths since the last
+        # rebuild: amortised O(1) per cancellation.  (len(self), inlined.)
+        if self._dead * 2 > len(self._newTimes) + len(self._runTimes) + len(self._heap):
+            self._compact()
+
+    def rescheduled(self, call: DelayedCall) -> None:
+        """``reset``/``delay`` hook: the old entry dies, a new one is queued."""
+        self.add(call, call.getTime())
+        self.cancelled(call)
+
+    def __len__(self) -> int:
+        return len(self._newTimes) + len(self._runTimes) + len(self._heap)
+
+    def _compact(self) -> None:
+        # In place: runDue holds local references to these containers.
+        for times, calls in ((self._newTimes, self._newCalls), (self._runTimes, self._runCalls)):
+            kept = [(t, c) for t, c in zip(times, calls) if _isLive(t, c)]
+            times.clear()
+            calls.clear()
+            times.extend([t for t, _ in kept])
+            calls.extend([c for _, c in kept])
+        self._heap[:] = [e for e in self._heap if _isLive(e[0], e[2])]
+        heapq.heapify(self._heap)
+        self._dead = 0
+
+    def _merge(self) -> None:
+        newTimes, newCalls, heap = self._newTimes, self._newCalls, self._heap
+        runTimes, runCalls = self._runTimes, self._runCalls
+        batch = len(newTimes)
+        # Why a floor: a re-sort costs a few microseconds, and the usual batch
+        # is a callLater(0) or two (a transport's flush or connect) with a few
+        # timers pending, which the ratio test alone would re-sort each pass.
+        if batch >= self._SORT_BATCH and batch * 4 >= len(runTimes) + len(heap):
+            # A big batch: sort run + heap + batch into a new run.  They are
+            # concatenated oldest first and the sort is stable, so equal
+            # times keep scheduling order; sorting positions by time compares
+            # plain floats; and timsort merges already-sorted stretches in
+            # linear time (a batch of equal delays costs one pass).
+            heap.sort()
+            times = [*runTimes, *[e[0] for e in heap], *newTimes]
+            calls = [*runCalls, *[e[2] for e in heap], *newCalls]
+            order = sorted(range(len(times)), key=times.__getitem__)
+            heap.clear()
+            runTimes.clear()
+            runCalls.clear()
+            runTimes.extend([times[i] for i in order])
+            runCalls.extend([calls[i] for i in order])
+        else:
+            # A few entries: every one is newer than every run entry, so the
+            # run wins ties against the heap (see runDue).
+            seq = self._heapSeq
+            for when, call in zip(newTimes, newCalls):
+                heapq.heappush(heap, (when, next(seq), call))
+        newTimes.clear()
+        newCalls.clear()
+
+    def runDue(self) -> None:
+        """Run every live call due at the current time, in due order."""
+        if self._newTimes:
+            self._merge()
+        runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
+        if not runTimes and not heap:
+            return  # the common idle pass: no clock read
+        now = self._seconds()
+        popTime, popCall, heappop = runTimes.popleft, runCalls.popleft, heapq.heappop
+        # This loop is where every timer in plait runs.  The next entry is the
+        # earlier of the run's front and the heap's top.  Calls scheduled
+        # while it runs land in the _new columns and wait for the next pass.
+        while True:
+            if heap and (not runTimes or heap[0][0] < runTimes[0]):
+                when = heap[0][0]
+                if when > now:
+                    break
+                call = heappop(heap)[2]
+            elif runTimes:
+                when = runTimes[0]
+                if when > now:
+                    break
+                popTime()
+                call = popCall()
+            else:
+                break
+            if call.called or call.cancelled or call.time + call.delayed_time != when:
+                self._dead -= 1
+                continue  # cancelled, or moved (its live entry is elsewhere)
+            call.called = True
+            try:
+                call.func(*call.args, **call.kw)
+            except Exception:  # noqa: BLE001 - logged; the loop goes on
+                log.err(Failure(), "while handling timed call")
+
+    def nextTime(self) -> float | None:
+        """Return the due time of the earliest live call, or None."""
+        if self._newTimes:
+            self._merge()
+        runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
+        # Drop dead entries at the fronts (_isLive, inlined: every pass).
+        while runTimes:
+            call = runCalls[0]
+            if not (call.called or call.cancelled) and call.time + call.delayed_time == runTimes[0]:
+                break
+            runTimes.popleft()
+            runCalls.popleft()
+            self._dead -= 1
+        while heap:
+            when, _, call = heap[0]
+            if not (call.called or call.cancelled) and call.time + call.delayed_time == when:
+                break
+            heapq.heappop(heap)
+            self._dead -= 1
+        if runTimes and heap:
+            return min(runTimes[0], heap[0][0])
+        if runTimes:
+            return runTimes[0]
+        return heap[0][0] if heap else None
+
+    def pending(self) -> list[DelayedCall]:
+        """Return the live (neither run nor cancelled) calls."""
+        entries = itertools.chain(
+            zip(self._runTimes, self._runCalls),
+            ((e[0], e[2]) for e in self._heap),
+            zip(self._newTimes, self._newCalls),
+        )
+        # A call reset to its own due time has two live-looking entries.
+        return list(dict.fromkeys(c for t, c in entries if _isLive(t, c)))

@@ -50,7 +50,7 @@ Tests: tests/unit/test_interfaces.py, tests/unit/test_verify.py
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NewType
 
 from zope.interface import Attribute, Interface
 
@@ -1377,3 +1377,181 @@ class IMulticastTransport(IUDPTransport):
 
     def leaveGroup(addr: str, interface: str = "") -> Deferred[None]:
         """Leave the multicast group ``addr`` on ``interface``."""
+
+
+# ---------------------------------------------------------------------------
+# Fidelity (issue 12): the rest of twisted.internet.interfaces' public names.
+# ---------------------------------------------------------------------------
+
+
+class _Binding:
+    """How to bind a local socket: address, port and options (``tcp.makeBinding``).
+
+    Immutable; compared and hashed by value.  ``reuseAddress`` maps to
+    ``SO_REUSEADDR``, ``reusePort`` to ``SO_REUSEPORT``.
+    """
+
+    __slots__ = ("_address", "_port", "_reuseAddress", "_reusePort")
+
+    _address: str | None
+    _port: int
+    _reuseAddress: bool
+    _reusePort: bool
+
+    def __init__(self, address: str | None = None, port: int = 0, reuseAddress: bool = False,
+                 reusePort: bool = False) -> None:
+        object.__setattr__(self, "_address", address)
+        object.__setattr__(self, "_port", port)
+        object.__setattr__(self, "_reuseAddress", reuseAddress)
+        object.__setattr__(self, "_reusePort", reusePort)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self) -> tuple[str | None, int, bool, bool]:
+        return (self._address, self._port, self._reuseAddress, self._reusePort)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Binding):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        address, port, reuseAddress, reusePort = self._key()
+        return (f"_Binding(_address={address!r}, _port={port!r}, "
+                f"_reuseAddress={reuseAddress!r}, _reusePort={reusePort!r})")
+
+
+#: The type ``tcp.makeBinding`` returns (Twisted's ``NewType`` of ``_Binding``).
+Binding = NewType("Binding", _Binding)
+
+
+class IReactorTCP2(IReactorTCP):
+    """``IReactorTCP`` whose ports and bind addresses may be ``Binding``s."""
+
+    def listenTCP(
+        port: _Binding | int, factory: Any, backlog: int = 50, interface: str | None = None,
+    ) -> IListeningPort:
+        """Listen as ``port`` (a ``Binding``, or a number with ``interface``) says."""
+
+    def connectTCP(
+        host: str, port: int, factory: Any, timeout: float = 30.0,
+        bindAddress: _Binding | tuple[str, int] | None = None,
+    ) -> IConnector:
+        """Connect, binding the local end as ``bindAddress`` (a ``Binding``) says."""
+
+
+class IReactorDaemonize(Interface):
+    """A reactor that must prepare for (and recover from) daemonization."""
+
+    def beforeDaemonize() -> None:
+        """Called before the process daemonizes (forks and detaches)."""
+
+    def afterDaemonize() -> None:
+        """Called after the process daemonized."""
+
+
+class IReactorWin32Events(Interface):
+    """Win32 event objects (Windows only; no plait reactor provides it)."""
+
+    def addEvent(event: object, fd: Any, action: str) -> None:
+        """Call ``getattr(fd, action)()`` whenever ``event`` is signalled."""
+
+    def removeEvent(event: object) -> None:
+        """Stop watching ``event``."""
+
+
+class IResolver(IResolverSimple):
+    """A full DNS resolver (Twisted Names); plait provides none.
+
+    Each ``lookup*`` takes ``name`` and ``timeout`` and returns a Deferred
+    firing with ``(answers, authority, additional)`` lists of records.
+    """
+
+    def query(query: Any, timeout: Sequence[int]) -> Deferred[Any]:
+        """Answer a DNS query object."""
+
+    def lookupAddress(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """A records."""
+
+    def lookupAddress6(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """A6 records."""
+
+    def lookupIPV6Address(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """AAAA records."""
+
+    def lookupMailExchange(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """MX records."""
+
+    def lookupNameservers(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """NS records."""
+
+    def lookupCanonicalName(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """CNAME records."""
+
+    def lookupMailBox(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """MB records."""
+
+    def lookupMailGroup(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """MG records."""
+
+    def lookupMailRename(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """MR records."""
+
+    def lookupPointer(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """PTR records."""
+
+    def lookupAuthority(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """SOA records."""
+
+    def lookupNull(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """NULL records."""
+
+    def lookupWellKnownServices(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """WKS records."""
+
+    def lookupHostInfo(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """HINFO records."""
+
+    def lookupMailboxInfo(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """MINFO records."""
+
+    def lookupText(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """TXT records."""
+
+    def lookupResponsibility(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """RP records."""
+
+    def lookupAFSDatabase(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """AFSDB records."""
+
+    def lookupService(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """SRV records."""
+
+    def lookupAllRecords(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """ALL_RECORDS."""
+
+    def lookupSenderPolicy(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """SPF records."""
+
+    def lookupNamingAuthorityPointer(name: str, timeout: Sequence[int]) -> Deferred[Any]:
+        """NAPTR records."""
+
+    def lookupZone(name: str, timeout: int) -> Deferred[Any]:
+        """AXFR: the whole zone."""
+
+
+class IServiceCollection(Interface):
+    """An object giving access to a collection of services (see ``plait.service``)."""
+
+    def getServiceNamed(serviceName: str) -> object:
+        """The service called ``serviceName``; ``KeyError`` if none is."""
+
+    def addService(service: object) -> None:
+        """Add ``service`` to the collection."""
+
+    def removeService(service: object) -> None:
+        """Remove ``service`` from the collection."""

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import enum
 import errno
-import os
 import socket
 import sys
 from typing import Any
@@ -47,10 +46,10 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
+from plait._tcpclient import Client
 from plait._tcpconnection import (
     Connection,
     _address,
-    _isIPv4Literal,
     _isIPv6Literal,
     _prefixOf,
 )
@@ -60,8 +59,6 @@ from plait.connector import BaseConnector
 from plait.defer import Deferred
 from plait.failure import Failure
 from plait.interfaces import IListeningPort, ILoggingContext, IReadDescriptor
-from plait.logger import _dispatchContext
-from plait.protocol import Protocol
 
 __all__ = [
     "Client",
@@ -76,9 +73,6 @@ __all__ = [
 _CONNECTING = TransportState.CONNECTING
 _CONNECTED = TransportState.CONNECTED
 
-# connect(2): a non-blocking connect that has not finished yet.
-_CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
-
 # accept(2) on Linux: errors of the *new* connection (which is dropped), to
 # be treated "like EAGAIN by retrying"; ECONNABORTED is the portable one.
 _ACCEPT_RETRY = frozenset(
@@ -92,192 +86,6 @@ _ACCEPT_RETRY = frozenset(
 # accept(2): out of descriptors or memory -- the listener stays readable, so
 # retrying at once would spin.
 _ACCEPT_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
-
-class Client(Connection):
-    """The connecting side of a TCP connection, made by a ``Connector``.
-
-    One attempt, dispatched on the transport's state (CONNECTING):
-
-    1. the turn after ``connect()`` (a ``callLater(0)``): an IP literal is
-       used as is, a name goes to ``reactor.resolve``;
-    2. the address is known: ``connect_ex``.  On loopback the handshake is
-       usually complete by the time a second ``connect_ex`` asks, and the
-       protocol is built right there, from the loop; otherwise
-    3. the socket becomes writable (``doWrite``, or ``doRead`` for an
-       error): ``SO_ERROR`` says whether it connected.
-
-    ``failIfNotConnected`` (timeout, ``stopConnecting``, any failure) ends
-    the attempt at any point and reports ``connector.connectionFailed``.
-    """
-
-    _literal = False  # the host is an IP address: no resolution needed
-
-    def __init__(
-        self, host: str, port: int, bindAddress: Any, connector: Any, reactor: Any
-    ) -> None:
-        self.connector = connector
-        self.addr = (host, port)
-        self.realAddress: Any = None
-        # The host is parsed once, here; _resolveAddress uses the answer.
-        if _isIPv6Literal(host):
-            family, literal = socket.AF_INET6, True
-        else:
-            family, literal = socket.AF_INET, _isIPv4Literal(host)
-        skt: socket.socket | None = None
-        problem: Exception | None = None
-        try:
-            skt = socket.socket(family, socket.SOCK_STREAM)
-            skt.setblocking(False)
-            if bindAddress is not None:
-                skt.bind(bindAddress)
-        except OSError as e:
-            problem = error.ConnectBindError(e.errno, e.strerror)
-        super().__init__(skt, None, reactor, family)
-        if literal:
-            self._literal = True
-        if problem is None:
-            self._scheduled = reactor.callLater(0, self._resolveAddress)
-        else:
-            self._scheduled = reactor.callLater(0, self.failIfNotConnected, problem)
-
-    def __repr__(self) -> str:
-        return f"<{self.__class__} to {self.addr} at {id(self):x}>"
-
-    def _resolveAddress(self) -> None:
-        """The turn after ``connect()``: an IP literal is used as is, a name
-        goes to the reactor's resolver."""
-        self._scheduled = None
-        host = self.addr[0]
-        if self._literal:
-            self._setRealAddress(host)
-            return
-        d = self.reactor.resolve(host)
-        d.addCallbacks(self._setRealAddress, self._resolutionFailed)
-
-    def _resolutionFailed(self, reason: Failure) -> None:
-        self.failIfNotConnected(reason)
-
-    def _setRealAddress(self, address: str) -> None:
-        """The address is known: start the non-blocking connect."""
-        if self._state is not _CONNECTING:
-            return  # stopped or timed out while resolving
-        assert self.socket is not None
-        port = self.addr[1]
-        if self._family == socket.AF_INET6:
-            # AI_NUMERICHOST: no lookup, but a "%scope" suffix is resolved.
-            info = socket.getaddrinfo(
-                address, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
-            )
-            self.realAddress = info[0][4]
-        else:
-            self.realAddress = (address, port)
-        status = self.socket.connect_ex(self.realAddress)
-        if status in _CONNECT_PENDING:
-            # On loopback the handshake has usually finished inside
-            # connect(2) already.  Asking again (connect(2): 0 or EISCONN
-            # once connected, EALREADY while pending) costs one system call
-            # and saves a trip through the selector and three more calls.
-            status = self.socket.connect_ex(self.realAddress)
-            if status in _CONNECT_PENDING:
-                self.startWriting()
-                return
-        if status == 0 or status == errno.EISCONN:
-            self._runAsDispatch(self._connected)
-        else:
-            self._connectFailed(status)
-
-    def _doReadWhile(self, state: TransportState) -> Any:
-        if state is _CONNECTING:
-            return self._finishConnecting()
-        return None
-
-    def doWrite(self) -> Any:
-        """Writable: the connect finished (CONNECTING) or there is room to send."""
-        if self._state is _CONNECTING:
-            return self._finishConnecting()
-        return self._flush()
-
-    def _finishConnecting(self) -> Any:
-        assert self.socket is not None
-        # connect(2): after writability, SO_ERROR tells success (0) or failure.
-        status = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if status != 0:
-            self._connectFailed(status)
-            return None
-        self.stopWriting()
-        return self._connected()
-
-    def _connected(self) -> Any:
-        """The connection is up: build the protocol and start it (from the loop)."""
-        # Twisted computes the log context when the dispatch starts, while
-        # the transport still says "Uninitialized": what connectionMade
-        # logs carries that, so plait's does too.
-        _dispatchContext[0] = self.logPrefix()
-        protocol = self.connector.buildProtocol(self.getPeer())
-        self._setState(_CONNECTED)
-        if protocol is None:
-            # The factory refused: close at once, with a stand-in protocol so
-            # that connectionLost has somebody to tell.
-            self.protocol = Protocol()
-            self.loseConnection()
-            return None
-        self.protocol = protocol
-        self.startReading()
-        self._flushPending = True
-        protocol.makeConnection(self)
-        if self._closeRequested and not self._aborted:
-            # connectionMade closed at once.  Finish on writability, one
-            # poll later, as Twisted does: on loopback the connect completed
-            # inside connect(2) and the server has not accepted yet; a close
-            # finished right here could end the program (a reactor.stop() in
-            # clientConnectionLost) before the server side ever sees it.
-            self.startWriting()
-            return None
-        self._flushPending = False
-        return self._flush()
-
-    def _buildLogPrefix(self) -> str:
-        if self._state is _CONNECTING:
-            return "Uninitialized"
-        return f"{self._protocolPrefix()},client"
-
-    def _connectFailed(self, status: int) -> None:
-        failed = OSError(status, os.strerror(status))
-        self.failIfNotConnected(error.getConnectError(failed))
-
-    def failIfNotConnected(self, err: Exception | Failure) -> None:
-        """End a connect attempt that has not succeeded; no-op otherwise.
-
-        Closes the socket, then reports ``connector.connectionFailed``.
-        """
-        if self._state is not _CONNECTING:
-            return
-        self._cancelScheduled()
-        self.stopReading()
-        self.stopWriting()
-        self._setState(TransportState.DISCONNECTED)
-        skt = self._releaseSocket()
-        if skt is not None:
-            skt.close()
-        self.connector.connectionFailed(err if isinstance(err, Failure) else Failure(err))
-
-    def connectionLost(self, reason: Failure) -> None:
-        """A connection that never connected failed; one that did is lost."""
-        if self._state is _CONNECTING:
-            # The reactor is shutting down (or buildProtocol raised).
-            self.failIfNotConnected(error.ConnectError(string=reason.getErrorMessage()))
-            return
-        if self._state is TransportState.DISCONNECTED:
-            return
-        super().connectionLost(reason)
-        self.connector.connectionLost(reason)
-
-    def getPeer(self) -> IPv4Address | IPv6Address:
-        """The address connected to (resolved); the requested one before that."""
-        if self.realAddress is None:
-            return _address(self._family, self.addr)
-        return _address(self._family, self.realAddress)
-
 
 class Server(Connection):
     """The server side of a TCP connection, accepted by a ``Port``."""

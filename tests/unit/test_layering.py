@@ -58,6 +58,7 @@ LAYERS: dict[str, int] = {
     "_timerqueue": 2,  # the heap behind callLater, used by base
     "tcp": 3,
     "_tcpconnection": 3,  # the socket I/O shared by tcp's Client and Server
+    "_tcpclient": 3,  # tcp's Client, re-exported by tcp
     "task": 3,
     "threads": 3,
     "unix": 3,
@@ -103,6 +104,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("base", "_timerqueue"),
         ("base", "connector"),
         ("tcp", "_tcpconnection"),
+        ("tcp", "_tcpclient"),
+        ("_tcpclient", "_tcpconnection"),
         ("endpoints", "_endpointgrammar"),
         ("protocols.*", "protocols.*"),
     }

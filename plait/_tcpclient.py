@@ -22,10 +22,18 @@ import socket
 from typing import Any
 
 from plait import error
-from plait._tcpconnection import Connection, _address, _isIPv4Literal, _isIPv6Literal
+from plait._tcpconnection import (
+    Connection,
+    _applyBindOptions,
+    _isIPv4Literal,
+    _isIPv6Literal,
+    _sockaddr,
+    makeBinding,
+)
 from plait.abstract import TransportState
 from plait.address import IPv4Address, IPv6Address
 from plait.failure import Failure
+from plait.interfaces import _Binding
 from plait.logger import _dispatchContext
 from plait.protocol import Protocol
 
@@ -55,9 +63,10 @@ class Client(Connection):
     """
 
     _literal = False  # the host is an IP address: no resolution needed
+    socketType = socket.SOCK_STREAM
 
     def __init__(
-        self, host: str, port: int, bindAddress: Any, connector: Any, reactor: Any
+        self, host: str, port: int, bindAddress: Any, connector: Any, reactor: Any = None
     ) -> None:
         self.connector = connector
         self.addr = (host, port)
@@ -67,25 +76,75 @@ class Client(Connection):
             family, literal = socket.AF_INET6, True
         else:
             family, literal = socket.AF_INET, _isIPv4Literal(host)
+        self._family = family  # for createInternetSocket, before Connection's __init__
         skt: socket.socket | None = None
         problem: Exception | None = None
         try:
-            skt = socket.socket(family, socket.SOCK_STREAM)
-            skt.setblocking(False)
+            skt = self.createInternetSocket()
             if bindAddress is not None:
-                skt.bind(bindAddress)
+                self._bind(skt, bindAddress)
         except OSError as e:
+            if skt is not None:
+                skt.close()
+                skt = None
             problem = error.ConnectBindError(e.errno, e.strerror)
         super().__init__(skt, None, reactor, family)
         if literal:
             self._literal = True
         if problem is None:
-            self._scheduled = reactor.callLater(0, self._resolveAddress)
+            self._scheduled = self.reactor.callLater(0, self._resolveAddress)
         else:
-            self._scheduled = reactor.callLater(0, self.failIfNotConnected, problem)
+            self._scheduled = self.reactor.callLater(0, self.failIfNotConnected, problem)
 
     def __repr__(self) -> str:
         return f"<{self.__class__} to {self.addr} at {id(self):x}>"
+
+    @property
+    def addressFamily(self) -> int:
+        """``AF_INET``, or ``AF_INET6`` for an IPv6 literal host."""
+        return self._family
+
+    def createInternetSocket(self) -> socket.socket:
+        """A new non-blocking socket of ``addressFamily`` (Twisted's hook)."""
+        skt = socket.socket(self.addressFamily, self.socketType)
+        skt.setblocking(False)
+        return skt
+
+    def _bind(self, skt: socket.socket, bindAddress: Any) -> None:
+        """Bind as ``bindAddress`` says: a ``Binding``, ``(host, port)`` or an
+        IPv6 ``(host, port, flowinfo, scopeid)``."""
+        if isinstance(bindAddress, tuple) and len(bindAddress) == 4:
+            skt.bind(bindAddress)
+            return
+        binding = bindAddress if isinstance(bindAddress, _Binding) else makeBinding(*bindAddress)
+        _applyBindOptions(skt, binding)
+        skt.bind(_sockaddr(self._family, binding._address or "", binding._port))
+
+    def resolveAddress(self) -> None:
+        """Start the attempt: resolve the host (Twisted's name; the connector calls it)."""
+        self._resolveAddress()
+
+    def doConnect(self) -> Any:
+        """Twisted's connect step: once the address is known, connect or see
+        whether the pending connect finished.  Returns what ``doWrite`` would."""
+        if self._state is not _CONNECTING or self.realAddress is None:
+            return None  # not resolved yet: the connect has not started
+        assert self.socket is not None
+        status = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if not status:
+            status = self.socket.connect_ex(self.realAddress)
+        if status in _CONNECT_PENDING:
+            self.startWriting()
+            return None
+        if status == 0 or status == errno.EISCONN:
+            self.stopWriting()
+            return self._connected()
+        self._connectFailed(status)
+        return None
+
+    def stopConnecting(self) -> None:
+        """Abandon the attempt: ``clientConnectionFailed(UserError)``."""
+        self.failIfNotConnected(error.UserError())
 
     def _resolveAddress(self) -> None:
         """The turn after ``connect()``: an IP literal is used as is, a name
@@ -217,7 +276,12 @@ class Client(Connection):
         self.connector.connectionLost(reason)
 
     def getPeer(self) -> IPv4Address | IPv6Address:
-        """The address connected to (resolved); the requested one before that."""
-        if self.realAddress is None:
-            return _address(self._family, self.addr)
-        return _address(self._family, self.realAddress)
+        """The address connected to (resolved); the requested one before that.
+
+        An IPv6 scope id is reported in ``scopeID`` (the host stays as
+        resolved, as Twisted's client reports it).
+        """
+        address = self.addr if self.realAddress is None else self.realAddress
+        if self._family == socket.AF_INET6:
+            return IPv6Address("TCP", *address)
+        return IPv4Address("TCP", address[0], address[1])

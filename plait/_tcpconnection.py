@@ -40,14 +40,16 @@ from plait.abstract import FileDescriptor, TransportState, _WriteSide
 from plait.address import IPv4Address, IPv6Address
 from plait.failure import Failure
 from plait.interfaces import (
+    Binding,
     IHalfCloseableDescriptor,
     IHalfCloseableProtocol,
     ILoggingContext,
     ISystemHandle,
     ITCPTransport,
+    _Binding,
 )
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "makeBinding"]
 
 _CONNECTED = TransportState.CONNECTED
 _OPEN = _WriteSide.OPEN
@@ -79,8 +81,15 @@ def _isIPv6Literal(host: str) -> bool:
 
 
 def _address(family: int, sockaddr: Any) -> IPv4Address | IPv6Address:
-    """The plait address value for a socket address of ``family``."""
+    """The plait address value for a socket address of ``family``.
+
+    An IPv6 address with a scope id (link-local) also names its interface
+    in the host, ``fe80::1%eth0``, as Twisted reports it.
+    """
     if family == socket.AF_INET6:
+        if len(sockaddr) == 4 and sockaddr[3] and "%" not in sockaddr[0]:
+            host = socket.getnameinfo(sockaddr, socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)[0]
+            sockaddr = (host, *sockaddr[1:])
         return IPv6Address("TCP", *sockaddr)
     return IPv4Address("TCP", sockaddr[0], sockaddr[1])
 
@@ -95,6 +104,39 @@ def _prefixOf(protocol: Any) -> str:
     if ILoggingContext.providedBy(protocol):
         return str(protocol.logPrefix())
     return type(protocol).__name__
+
+def makeBinding(interface: str = "", port: int = 0, reuseAddress: bool = False,
+                reusePort: bool = False) -> Binding:
+    """How to bind locally: address, port, ``SO_REUSEADDR``, ``SO_REUSEPORT``.
+
+    ``listenTCP`` accepts the result as its port and ``connectTCP`` as its
+    ``bindAddress`` (Twisted 26.10's bind options).  A plain port number
+    given to ``listenTCP`` means ``makeBinding(interface, port,
+    reuseAddress=True)``; a ``(host, port)`` bind address means
+    ``makeBinding(host, port)``.
+    """
+    return Binding(_Binding(interface, port, reuseAddress, reusePort))
+
+
+def _applyBindOptions(skt: socket.socket, binding: _Binding) -> None:
+    # socket(7): SO_REUSEADDR lets a restarted server bind while old
+    # connections on the port linger in TIME_WAIT; SO_REUSEPORT lets
+    # several sockets share the port.
+    if binding._reuseAddress:
+        skt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if binding._reusePort:
+        skt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+
+
+def _sockaddr(family: int, host: str, port: int) -> Any:
+    """The address to bind or connect to; an IPv6 literal's ``%scope`` becomes
+    its scope id (``getaddrinfo`` with AI_NUMERICHOST: no lookup)."""
+    if family == socket.AF_INET6:
+        return socket.getaddrinfo(host or "::", port, family, socket.SOCK_STREAM, 0,
+                                  socket.AI_NUMERICHOST)[0][4]
+    return (host, port)
+
+
 
 @implementer(ITCPTransport, ISystemHandle, IHalfCloseableDescriptor)
 class Connection(FileDescriptor):
@@ -120,8 +162,12 @@ class Connection(FileDescriptor):
     _sharedDescriptor: bool = False
 
     def __init__(
-        self, skt: socket.socket | None, protocol: Any, reactor: Any, family: int
+        self, skt: socket.socket | None, protocol: Any, reactor: Any = None, family: int | None = None
     ) -> None:
+        # Twisted's signature is (skt, protocol, reactor=None); plait's
+        # transports pass the family too, which saves a property read.
+        if family is None:
+            family = socket.AF_INET if skt is None else skt.family
         super().__init__(reactor)
         self.socket = skt
         self.protocol = protocol

@@ -39,8 +39,10 @@ from __future__ import annotations
 
 import enum
 import errno
+import os
 import socket
 import sys
+from errno import EAGAIN, ENFILE, ENOMEM, EPERM  # noqa: F401 - Twisted's tcp exports them
 from typing import Any
 
 from zope.interface import implementer
@@ -50,15 +52,25 @@ from plait._tcpclient import Client
 from plait._tcpconnection import (
     Connection,
     _address,
+    _applyBindOptions,
     _isIPv6Literal,
     _prefixOf,
+    _sockaddr,
+    makeBinding,
 )
 from plait.abstract import TransportState
 from plait.address import IPv4Address, IPv6Address
 from plait.connector import BaseConnector
 from plait.defer import Deferred
 from plait.failure import Failure
-from plait.interfaces import IListeningPort, ILoggingContext, IReadDescriptor
+from plait.interfaces import (  # noqa: F401 - ITLSTransport: Twisted's tcp has it
+    IListeningPort,
+    ILoggingContext,
+    IReadDescriptor,
+    ITLSTransport,
+    _Binding,
+)
+from plait.logger import Logger
 
 __all__ = [
     "Client",
@@ -68,17 +80,19 @@ __all__ = [
     "Server",
     "adoptStreamConnection",
     "adoptStreamPort",
+    "makeBinding",
 ]
 
 _CONNECTING = TransportState.CONNECTING
 _CONNECTED = TransportState.CONNECTED
 
 # accept(2) on Linux: errors of the *new* connection (which is dropped), to
-# be treated "like EAGAIN by retrying"; ECONNABORTED is the portable one.
+# be treated "like EAGAIN by retrying"; ECONNABORTED is the portable one,
+# EPERM is netfilter refusing the connection.
 _ACCEPT_RETRY = frozenset(
     getattr(errno, name)
     for name in (
-        "ECONNABORTED", "EPROTO", "ENOPROTOOPT", "EHOSTDOWN", "ENONET",
+        "ECONNABORTED", "EPERM", "EPROTO", "ENOPROTOOPT", "EHOSTDOWN", "ENONET",
         "EHOSTUNREACH", "EOPNOTSUPP", "ENETDOWN", "ENETUNREACH",
     )
     if hasattr(errno, name)
@@ -86,6 +100,32 @@ _ACCEPT_RETRY = frozenset(
 # accept(2): out of descriptors or memory -- the listener stays readable, so
 # retrying at once would spin.
 _ACCEPT_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+class _ReservedDescriptor:
+    """One descriptor (``/dev/null``) held back for EMFILE recovery (see
+    ``Port._shedConnections``); one per process, opened by the first port."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+
+    def available(self) -> bool:
+        return self._fd is not None
+
+    def reserve(self) -> None:
+        if self._fd is None:
+            try:
+                self._fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                self._fd = None  # out of descriptors already: back off instead
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+
+_reservedFD = _ReservedDescriptor()
+
 
 class Server(Connection):
     """The server side of a TCP connection, accepted by a ``Port``."""
@@ -116,9 +156,22 @@ class Server(Connection):
     def _buildLogPrefix(self) -> str:
         return f"{self._protocolPrefix()},{self.sessionno},{self.hostname}"
 
-    def __repr__(self) -> str:
-        port = self.server._realPortNumber if self.server is not None else self.client[1]
+    _repstr: str | None = None
+
+    @property
+    def repstr(self) -> str:
+        """``<Proto #sessionno on port>`` (Twisted's attribute, and the repr)."""
+        if self._repstr is not None:
+            return self._repstr
+        port = self.server._realPortNumber if self.server is not None else None
         return f"<{self._protocolName()} #{self.sessionno} on {port}>"
+
+    @repstr.setter
+    def repstr(self, value: str) -> None:
+        self._repstr = value
+
+    def __repr__(self) -> str:
+        return self.repstr
 
     def getPeer(self) -> IPv4Address | IPv6Address:
         """The client's address, as ``accept`` reported it."""
@@ -152,15 +205,28 @@ class Port:
 
     #: The transport class for accepted connections.
     transport: type[Server] = Server
+    socketType = socket.SOCK_STREAM
+    #: The Deferred of the last ``stopListening()`` (Twisted's attribute).
+    deferred: Deferred[None] | None = None
     #: At most this many accepts per readiness event before the loop gets a turn.
     _ACCEPT_BATCH = 128
     #: Seconds to stop accepting after running out of descriptors.
     _ACCEPT_BACKOFF = 0.1
     _type = "TCP"
+    _logger = Logger()
 
     def __init__(
-        self, port: int, factory: Any, backlog: int = 50, interface: str = "", reactor: Any = None
+        self, port: int | _Binding, factory: Any, backlog: int = 50, interface: str = "",
+        reactor: Any = None,
     ) -> None:
+        if isinstance(port, _Binding):
+            # Twisted 26.10's bind options; an explicit interface must agree.
+            if interface and port._address != interface:
+                raise ValueError("Inconsistent interface vs Binding specifiers")
+            binding = port
+        else:
+            binding = makeBinding(interface, port, reuseAddress=True)
+        port, interface = binding._port, binding._address or ""
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer in 0..65535, not {port!r}")
         if reactor is None:
@@ -176,8 +242,10 @@ class Port:
         self.sessionno = 0
         self._realPortNumber: int | None = None
         self._state = PortState.IDLE
+        self._closed = False
+        self._binding = binding
         self._fileno = -1
-        self._family = socket.AF_INET
+        self._family: int = socket.AF_INET6 if _isIPv6Literal(interface) else socket.AF_INET
         self._proto = 0
         self._acceptBatch = 1
         self._batchesUsedUp = 0
@@ -206,6 +274,29 @@ class Port:
         """True between ``stopListening()`` and the socket being closed."""
         return self._state is PortState.STOPPING
 
+    @property
+    def disconnected(self) -> bool:
+        """True once the listening socket was closed (Twisted's flag)."""
+        return self._closed
+
+    @property
+    def addressFamily(self) -> int:
+        """``AF_INET``, or ``AF_INET6`` for an IPv6 interface."""
+        return self._family
+
+    @addressFamily.setter
+    def addressFamily(self, family: int) -> None:
+        self._family = family
+
+    @property
+    def numberAccepts(self) -> int:
+        """How many connections one readiness event may accept (adapts to the load)."""
+        return self._acceptBatch
+
+    @numberAccepts.setter
+    def numberAccepts(self, count: int) -> None:
+        self._acceptBatch = max(1, int(count))
+
     def fileno(self) -> int:
         return self._fileno
 
@@ -228,6 +319,7 @@ class Port:
             skt, self._adopted = self._adopted, None
         else:
             skt = self._bind()
+        _reservedFD.reserve()
         self._family = skt.family
         self._proto = skt.proto
         self._realPortNumber = skt.getsockname()[1]
@@ -238,17 +330,22 @@ class Port:
         self._setState(PortState.LISTENING)
         self._startReading()
 
+    def createInternetSocket(self) -> socket.socket:
+        """A new non-blocking socket of ``addressFamily``, with the binding's options.
+
+        Twisted's hook: a subclass may override it to set more options.
+        """
+        skt = socket.socket(self.addressFamily, self.socketType)
+        skt.setblocking(False)
+        _applyBindOptions(skt, self._binding)
+        return skt
+
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if _isIPv6Literal(self.interface) else socket.AF_INET
         skt = None
         try:
-            skt = socket.socket(family, socket.SOCK_STREAM)
-            # socket(7): SO_REUSEADDR lets a restarted server bind while old
-            # connections on the port linger in TIME_WAIT.
-            skt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            skt.bind((self.interface, self.port))
+            skt = self.createInternetSocket()
+            skt.bind(_sockaddr(self.addressFamily, self.interface, self.port))
             skt.listen(self.backlog)
-            skt.setblocking(False)
         except OSError as e:
             if skt is not None:
                 skt.close()
@@ -266,6 +363,7 @@ class Port:
         self._stopReading()
         self._cancelResume()
         d: Deferred[None] = Deferred()
+        self.deferred = d
         self._stopCall = self.reactor.callLater(0, self._finishStopping, d)
         return d
 
@@ -273,7 +371,13 @@ class Port:
 
     def _finishStopping(self, d: Deferred[None]) -> None:
         self._stopCall = None
-        self.connectionLost(Failure(error.ConnectionDone()))
+        try:
+            self.connectionLost(Failure(error.ConnectionDone()))
+        except Exception:  # noqa: BLE001 - a factory's stopFactory raised
+            # The socket is closed by then; the Deferred still fires, with
+            # the error (Twisted's deferLater does the same).
+            d.errback(Failure())
+            return
         d.callback(None)
 
     def connectionLost(self, reason: Failure) -> None:
@@ -284,6 +388,7 @@ class Port:
         self._cancelResume()
         log.msg(f"({self._type} Port {self._realPortNumber} Closed)")
         self._setState(PortState.IDLE)
+        self._closed = True
         skt, self.socket = self.socket, None
         self._fileno = -1
         if skt is not None:
@@ -336,7 +441,10 @@ class Port:
                 if e.errno in _ACCEPT_RETRY:
                     continue
                 if e.errno in _ACCEPT_EXHAUSTED:
-                    self._backOff(e)
+                    if e.errno == errno.EMFILE and _reservedFD.available():
+                        self._shedConnections(accept)
+                    else:
+                        self._backOff(e)
                     return
                 raise
             self._accepted(fd, addr)
@@ -380,6 +488,32 @@ class Port:
         if reason is not None:
             transport._closeFromLoop(reason)
 
+    def _shedConnections(self, accept: Any) -> None:
+        """Out of descriptors (EMFILE): accept and close what is waiting.
+
+        As Twisted does: the descriptor reserved at ``startListening`` is
+        given up, so ``accept`` can succeed, and each waiting connection is
+        closed at once: its peer sees the connection end instead of
+        hanging in the listen queue.  Logged afterwards: logging may itself
+        need a descriptor.
+        """
+        closed: list[Any] = []
+        _reservedFD.release()
+        try:
+            for _ in range(self._ACCEPT_BATCH):
+                try:
+                    fd, addr = accept()
+                except OSError:
+                    break  # EAGAIN: none left (or still failing: try next time)
+                os.close(fd)
+                closed.append(addr)
+        finally:
+            _reservedFD.reserve()
+        self._logger.info("EMFILE encountered; releasing reserved file descriptor.")
+        for addr in closed:
+            self._logger.info("EMFILE recovery: Closed socket from {address}", address=addr)
+        self._logger.info("Re-reserving EMFILE recovery file descriptor.")
+
     def _backOff(self, e: OSError) -> None:
         """Out of descriptors: pause accepting instead of spinning on the listener."""
         log.msg(f"Could not accept new connection ({errno.errorcode.get(e.errno or 0, e.errno)})")
@@ -420,9 +554,11 @@ class Connector(BaseConnector):
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer in 0..65535 or a service name, not {port!r}")
         if bindAddress is not None and not (
-            isinstance(bindAddress, tuple) and len(bindAddress) in (2, 4)
+            isinstance(bindAddress, _Binding)
+            or (isinstance(bindAddress, tuple) and len(bindAddress) in (2, 4))
         ):
-            raise TypeError(f"bindAddress must be a (host, port) tuple or None, not {bindAddress!r}")
+            raise TypeError(
+                f"bindAddress must be a (host, port) tuple, a Binding or None, not {bindAddress!r}")
         if reactor is None:
             from plait import reactor as globalReactor
 
@@ -470,6 +606,8 @@ def adoptStreamConnection(
         return None
     transport = Server(skt, protocol, addr, None, addr[1], reactor, addressFamily)
     transport._sharedDescriptor = True  # the caller's copy may stay open
+    # Twisted's repr of an adopted connection: "#<peer port> on <our port>".
+    transport.repstr = f"<{type(protocol).__name__} #{addr[1]} on {skt.getsockname()[1]}>"
     protocol.makeConnection(transport)
     return transport
 

@@ -18,7 +18,7 @@ import pytest
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from plait import error
+from plait import error, tcp
 from plait.address import IPv4Address, IPv6Address
 from plait.defer import Deferred, fail
 from plait.failure import Failure
@@ -480,18 +480,65 @@ def test_acceptsManyAtOnce(reactor: Any, listen: Callable[..., Any]) -> None:
     port.factory.waitAllGone(reactor)
 
 
-def test_acceptBacksOffWhenOutOfDescriptors(
+def _lowestFreeDescriptor() -> int:
+    used = {int(fd) for fd in os.listdir("/proc/self/fd")}
+    return min(set(range(len(used) + 1)) - used)
+
+
+def test_acceptClosesWaitingConnectionsOnEMFILE(
     reactor: Any, listen: Callable[..., Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """EMFILE on accept pauses accepting (logged) and the connections are served later."""
+    """EMFILE on accept: the reserved descriptor is given up and the waiting
+    connections are accepted and closed, so their peers see the end instead of
+    hanging (Twisted's behaviour, with its log lines)."""
     caplog.set_level(logging.INFO, logger="plait")
     port = listen(EchoFactory())
     waiting = [socket.create_connection(("127.0.0.1", port.getHost().port)) for _ in range(3)]
+    # No free descriptor below the limit but the reserved one: fill the holes
+    # (until a new descriptor lands above every one in use), then limit there.
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    fillers = [os.open(os.devnull, os.O_RDONLY)]
+    while fillers[-1] < highest:
+        fillers.append(os.open(os.devnull, os.O_RDONLY))
+    limit = fillers.pop()
+    os.close(limit)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
-        used = {int(fd) for fd in os.listdir("/proc/self/fd")}
-        lowestFree = min(set(range(len(used) + 1)) - used)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (lowestFree, hard))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        try:
+            for _ in range(3):
+                reactor.iterate(0.01)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+            for fd in fillers:
+                os.close(fd)
+        messages = [r.getMessage() for r in caplog.records]
+        assert "EMFILE encountered; releasing reserved file descriptor." in messages
+        assert sum(m.startswith("EMFILE recovery: Closed socket from ('127.0.0.1', ") for m in messages) == 3
+        assert "Re-reserving EMFILE recovery file descriptor." in messages
+        for s in waiting:
+            s.settimeout(5)
+            assert s.recv(10) == b""  # closed by the server, not left hanging
+        assert tcp._reservedFD.available()
+    finally:
+        for s in waiting:
+            s.close()
+    assert port.factory.built == []  # nothing reached the factory
+
+
+def test_acceptBacksOffWhenNothingIsReserved(
+    reactor: Any, listen: Callable[..., Any], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """EMFILE with no reserved descriptor left: accepting pauses (logged) and the
+    connections are served later, instead of spinning."""
+    caplog.set_level(logging.INFO, logger="plait")
+    port = listen(EchoFactory())
+    monkeypatch.setattr(tcp._reservedFD, "available", lambda: False)
+    waiting = [socket.create_connection(("127.0.0.1", port.getHost().port)) for _ in range(3)]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (_lowestFreeDescriptor(), hard))
         try:
             for _ in range(3):
                 reactor.iterate(0.01)

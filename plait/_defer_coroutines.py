@@ -131,15 +131,20 @@ class _Runner:
                     yielded = run(result.throwExceptionIntoGenerator, coro)  # type: ignore[arg-type]
                 else:
                     yielded = run(coro.send, result)
+            # The outcome is delivered after the ``except`` block: callbacks
+            # run inside it would see StopIteration (or the coroutine's
+            # exception) as the context of whatever they raise.
             except StopIteration as stop:
-                self.deferred.callback(stop.value)
-                return
+                outcome: object = stop.value
             except _DefGen_Return as ret:
                 _warnIfReturnedFromHelper(ret.__traceback__, coro)
-                self.deferred.callback(ret.value)
-                return
+                outcome = ret.value
             except BaseException:  # noqa: BLE001 - the coroutine's failure
-                self.deferred.errback(Failure(captureVars=Deferred.debug))
+                outcome = Failure(captureVars=Deferred.debug)
+            else:
+                outcome = _PENDING
+            if outcome is not _PENDING:
+                self.deferred.callback(outcome)
                 return
             if type(yielded) not in _deferredTypes:
                 if not isinstance(yielded, _COROUTINE_TYPES):

@@ -7,15 +7,18 @@ disarms the sentinel; nothing else should touch it.
 
 Rules:
 
-* A Deferred carries an ``UnhandledFailure`` only while its result is a
-  Failure that no errback has consumed; an armed sentinel's failure is
-  always the Deferred's current result.
-* The report is one ERROR record through ``plait.log.err``, with the
-  Failure attached, whose text starts ``Unhandled error in Deferred:``.
+* A Deferred carries a ``DebugInfo`` only while its result is a Failure
+  that no errback has consumed; an armed sentinel's failure is always the
+  Deferred's current result.
+* The report is Twisted's two events on the ``plait.defer`` logger: a
+  critical ``Unhandled error in Deferred:`` (``isError=True``, no failure),
+  then the failure itself (``log_failure``; format ``(debug: {debugInfo})``
+  in debug mode, else empty), so that Twisted tooling reading either sees
+  the same thing.
 
 Discussion: unhandled-failure tracking costs nothing on the success path.
 Twisted gives a Deferred a ``DebugInfo`` object with a ``__del__``; here a
-small ``UnhandledFailure`` sentinel is attached only when a callback run
+small ``DebugInfo`` sentinel (Twisted's name) is attached only when a callback run
 *ends* with a Failure, and disarmed when a later run ends with anything else
 (an errback handled it, a waiting Deferred took it, ``await`` raised it).
 The sentinel is referenced by the Deferred alone, so it dies with it.
@@ -27,8 +30,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from plait import log
 from plait.failure import Failure
+from plait.logger import Logger
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from plait._deferred import Deferred
@@ -46,39 +49,45 @@ def debugText(creator: list[str] | None, invoker: list[str] | None) -> str:
     return "".join(parts)
 
 
-class UnhandledFailure:
+#: The logger of the reports (``plait.defer.log``, Twisted's ``defer.log``).
+log = Logger(namespace="plait.defer")
+
+
+class DebugInfo:
     """Logs a Failure that nobody handled, when its Deferred is collected.
 
     Only the Deferred refers to this object, so ``__del__`` runs exactly when
-    the Deferred goes away.  Disarm it by setting ``failure`` to ``None``.
+    the Deferred goes away.  Disarm it by setting ``failResult`` to ``None``.
     """
 
-    __slots__ = ("creator", "failure", "invoker")
+    __slots__ = ("creator", "failResult", "invoker")
 
     def __init__(
-        self, failure: Failure, creator: list[str] | None, invoker: list[str] | None
+        self, failResult: Failure | None = None, creator: list[str] | None = None,
+        invoker: list[str] | None = None,
     ) -> None:
-        self.failure: Failure | None = failure
+        self.failResult = failResult
         self.creator = creator
         self.invoker = invoker
 
+    def _getDebugTracebacks(self) -> str:
+        return debugText(self.creator, self.invoker)
+
     def __del__(self) -> None:
-        failure = self.failure
+        failure = self.failResult
         if failure is None:
             return
-        self.failure = None
-        why = "Unhandled error in Deferred:"
-        debug = debugText(self.creator, self.invoker)
-        if debug:
-            why += f"\n(debug: {debug})"
-        log.err(failure, why)
+        self.failResult = None
+        log.critical("Unhandled error in Deferred:", isError=True)
+        debug = self._getDebugTracebacks()
+        log.failure("(debug: {debugInfo})" if debug else "", failure, debugInfo=debug)
 
 
 def disarmReport(d: Deferred[Any]) -> None:
     """Forget ``d``'s pending unhandled-failure report (its failure was taken)."""
     tracker = d._unhandled
     if tracker is not None:
-        tracker.failure = None
+        tracker.failResult = None
         d._unhandled = None
 
 
@@ -90,7 +99,7 @@ def armReport(d: Deferred[Any], failure: Failure) -> None:
     """
     tracker = d._unhandled
     if tracker is not None:
-        if tracker.failure is failure:
+        if tracker.failResult is failure:
             return
-        tracker.failure = None
-    d._unhandled = UnhandledFailure(failure, d._creator, d._invoker)
+        tracker.failResult = None
+    d._unhandled = DebugInfo(failure, d._creator, d._invoker)

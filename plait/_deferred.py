@@ -73,7 +73,7 @@ from plait.failure import Failure
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from asyncio import AbstractEventLoop, Future
 
-    from plait._defer_unhandled import UnhandledFailure
+    from plait._defer_unhandled import DebugInfo
     from plait.interfaces import IReactorTime
 
 _T = TypeVar("_T")
@@ -190,7 +190,7 @@ class Deferred(Awaitable[_SelfResultT]):
     _runningCallbacks = False
     _chainedTo: Deferred[Any] | None = None
     _canceller: Callable[[Deferred[Any]], None] | None = None
-    _unhandled: UnhandledFailure | None = None
+    _unhandled: DebugInfo | None = None
     _creator: list[str] | None = None
     _invoker: list[str] | None = None
     #: The current result; absent until the Deferred fires.
@@ -401,10 +401,14 @@ class Deferred(Awaitable[_SelfResultT]):
         if self.called:
             self._alreadyCalled()
             return
+        if self.debug:
+            # The stack up to the caller (not this frame): who fired it.
+            self._invoker = traceback.format_stack()[:-1]
+        self._fire(result)
+
+    def _fire(self, result: _SelfResultT | Failure) -> None:
         self.called = True
         self._canceller = None  # drop the reference: it can never run now
-        if self.debug:
-            self._invoker = traceback.format_stack()[:-2]
         self.result = result
         self._runCallbacks()
 
@@ -422,7 +426,12 @@ class Deferred(Awaitable[_SelfResultT]):
             fail = Failure(captureVars=self.debug)
         elif not isinstance(fail, Failure):
             fail = Failure(fail)
-        self.callback(fail)
+        if self.called:
+            self._alreadyCalled()
+            return
+        if self.debug:
+            self._invoker = traceback.format_stack()[:-1]
+        self._fire(fail)
 
     def _alreadyCalled(self) -> None:
         """Swallow the call a canceller-less cancel() promised, else raise."""
@@ -565,6 +574,12 @@ class Deferred(Awaitable[_SelfResultT]):
             d = unfinished.pop()
 
     # --- inspecting ------------------------------------------------------------
+
+    @property
+    def callbacks(self) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """The pending chain as Twisted's ``((callback, args, kwargs),
+        (errback, args, kwargs))`` pairs (a copy, for inspection only)."""
+        return [((e[0], e[1], e[2]), (e[3], e[4], e[5])) for e in self._callbacks]
 
     def __str__(self) -> str:
         name = type(self).__name__

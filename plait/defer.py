@@ -19,16 +19,21 @@ every ``add*`` returns the Deferred; a callback that returns a Deferred
 makes the chain wait for it, iteratively; a failure still unhandled when
 its Deferred is garbage-collected is logged.
 
-Not provided: ``DeferredFilesystemLock``/``AlreadyTryingToLockError``, the
-deprecated ``timeout()`` function and ``Deferred.callbacks`` property, and
-``DebugInfo`` (replaced by a private sentinel).  ``returnValue`` still works
-and warns, naming ``plait.defer.returnValue``.
+* ``plait._defer_lock``: ``DeferredFilesystemLock`` (a lock on a file name
+  with a Deferred that fires once it is taken).
+
+``returnValue`` still works and warns, naming ``plait.defer.returnValue``;
+the deprecated ``timeout()`` and ``Deferred.callbacks`` are kept for old
+code.
 
 Tests: tests/unit/test_defer.py, tests/unit/test_defer_properties.py,
 tests/unit/test_defer_coroutines.py
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from plait._defer_coroutines import (
     ensureDeferred,
@@ -49,6 +54,8 @@ from plait._defer_helpers import (
     gatherResults,
     race,
 )
+from plait._defer_lock import AlreadyTryingToLockError, DeferredFilesystemLock
+from plait._defer_unhandled import DebugInfo, log  # noqa: F401 - Twisted's names
 from plait._deferred import (
     FAILURE,
     SUCCESS,
@@ -64,13 +71,16 @@ from plait._deferred import (
     setDebugging,
     succeed,
 )
+from plait.failure import Failure
 
 __all__ = [
     "FAILURE",
     "SUCCESS",
     "AlreadyCalledError",
+    "AlreadyTryingToLockError",
     "CancelledError",
     "Deferred",
+    "DeferredFilesystemLock",
     "DeferredList",
     "DeferredLock",
     "DeferredQueue",
@@ -96,6 +106,17 @@ __all__ = [
     "succeed",
 ]
 
+#: Type aliases of Twisted's: what ``addCallback``/``addErrback`` accept.
+DeferredCallback = Callable[..., object]
+DeferredErrback = Callable[..., object]
+
+
+def timeout(deferred: Deferred[Any]) -> None:
+    """Fail ``deferred`` with ``TimeoutError("Callback timed out")`` (deprecated
+    in Twisted; use ``Deferred.addTimeout``)."""
+    deferred.errback(Failure(TimeoutError("Callback timed out")))
+
+
 # Public classes report this module as their home, so failures read
 # "plait.defer.CancelledError" and pickles refer to the stable public path.
 for _cls in (
@@ -112,6 +133,9 @@ for _cls in (
     FailureGroup,
     QueueOverflow,
     QueueUnderflow,
+    DeferredFilesystemLock,
+    AlreadyTryingToLockError,
+    DebugInfo,
 ):
     _cls.__module__ = __name__
 del _cls

@@ -795,15 +795,23 @@ def test_debuggingCapturesVariablesInCallbackFailures(debugging: None) -> None:
 
 
 def test_unhandledFailureIsLoggedWhenTheDeferredIsCollected(loggedErrors: Any) -> None:
-    """A Deferred dropped while holding a Failure logs "Unhandled error in Deferred:"."""
-    d = defer.fail(Boom("boom"))
-    assert loggedErrors.records == []
-    del d
-    collect()
-    whys = [getattr(r, "why", None) for r in loggedErrors.records]
-    assert whys == ["Unhandled error in Deferred:"]
+    """A Deferred dropped while holding a Failure logs Twisted's two events:
+    "Unhandled error in Deferred:" (critical, isError) then the failure."""
+    from plait.logger import LogLevel, capturedLogs
+
+    with capturedLogs() as events:
+        d = defer.fail(Boom("boom"))
+        assert loggedErrors.records == []
+        del d
+        collect()
+    header, report = events
+    assert (header["log_format"], header["isError"], header["log_level"]) == (
+        "Unhandled error in Deferred:", True, LogLevel.critical)
+    assert header["log_namespace"] == report["log_namespace"] == "plait.defer"
+    assert (report["log_format"], report["debugInfo"], report["log_level"]) == ("", "", LogLevel.critical)
     (failure,) = loggedErrors.flush(Boom)
     assert failure.getErrorMessage() == "boom"
+    assert report["log_failure"] is failure
 
 
 def test_unhandledFailureInACycleIsLoggedByTheCollector(loggedErrors: Any) -> None:
@@ -823,9 +831,30 @@ def test_unhandledReportIncludesStacksWhenDebugging(loggedErrors: Any, debugging
     del d
     collect()
     (record,) = loggedErrors.records
-    assert "(debug:  C: Deferred was created:" in record.why
-    assert " I: First Invoker was:" in record.why
+    assert record.getMessage().startswith("(debug:  C: Deferred was created:")
+    assert " I: First Invoker was:" in record.logEvent["debugInfo"]
     loggedErrors.flush(Boom)
+
+
+def test_alreadyCalledCarriesTheInvokersFrame(debugging: None) -> None:
+    """In debug mode the error names the line that fired the Deferred first."""
+    d: Deferred[int] = Deferred()
+
+    def firstInvoker() -> None:
+        d.callback(1)
+
+    firstInvoker()
+    with pytest.raises(defer.AlreadyCalledError) as raised:
+        d.callback(2)
+    text = str(raised.value)
+    assert " I: First Invoker was:" in text
+    assert "in firstInvoker" in text and "d.callback(1)" in text
+    e: Deferred[int] = Deferred()
+    e.errback(Boom())
+    with pytest.raises(defer.AlreadyCalledError) as again:
+        e.errback(Boom())
+    assert "e.errback(Boom())" in str(again.value)
+    e.addErrback(lambda f: None)
 
 
 def test_handledFailureIsNotLogged(loggedErrors: Any) -> None:

@@ -647,3 +647,39 @@ def test_awaitingATaskThroughFromFuture(loop: asyncio.AbstractEventLoop) -> None
     loop.run_until_complete(task)
     loop.run_until_complete(asyncio.sleep(0))
     assert successResultOf(d) == 11
+
+
+def test_callbacksDoNotSeeStopIterationAsContext() -> None:
+    """The inlineCallbacks result is delivered outside the runner's except block:
+    an exception raised by a callback has no StopIteration __context__."""
+    from plait.defer import inlineCallbacks, succeed
+
+    @inlineCallbacks
+    def finishes() -> Any:
+        yield succeed(None)
+        return 7
+
+    contexts: list[object] = []
+
+    def raiser(result: int) -> None:
+        try:
+            raise ValueError(result)
+        except ValueError as e:
+            contexts.append(e.__context__)
+
+    finishes().addCallback(raiser)
+    assert contexts == [None]
+
+    @inlineCallbacks
+    def fails() -> Any:
+        yield succeed(None)
+        raise KeyError("k")
+
+    def onError(failure: Any) -> None:
+        try:
+            raise ValueError("later")
+        except ValueError as e:
+            contexts.append(e.__context__)
+
+    fails().addErrback(onError)
+    assert contexts == [None, None]

@@ -95,6 +95,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("defer", "_defer*"),
         ("_defer*", "_defer*"),
         ("_defer*", "log"),
+        ("_defer*", "logger"),
         ("logger", "_log*"),
         ("_log*", "_log*"),
         ("log", "logger"),
@@ -119,6 +120,7 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("protocol", "ReconnectingClientFactory.retry"),  # RCF.clock
         ("protocols.irc", "IRCClient._getClock"),  # lineRate and the heartbeat
         ("task", "LoopingCall.clock"),  # LoopingCall.clock
+        ("_defer_lock", "DeferredFilesystemLock.__init__"),  # (name, scheduler=None)
         ("task", "react"),  # react(main, argv=(), _reactor=None)
         ("task", "_defaultScheduler"),  # Cooperator(scheduler=...) default
         ("tcp", "Port.__init__"),  # Port(..., reactor=None)

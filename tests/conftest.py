@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-
 _DEFERRED_HEADER = "Unhandled error in Deferred:"
 
 

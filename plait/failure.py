@@ -46,6 +46,12 @@ from typing import IO, Any, NoReturn
 
 __all__ = ["Failure", "NoCurrentExceptionError"]
 
+#: Twisted's module constants, kept for code that reads them.
+EXCEPTION_CAUGHT_HERE = "--- <exception caught here> ---"
+traceupLength = 4
+#: In debug mode (``startDebugMode``), run ``pdb.post_mortem`` on each caught exception.
+DO_POST_MORTEM = True
+
 #: One frame: (function name, file name, line number, locals, globals).
 #: The locals/globals sequences are empty unless ``captureVars`` was set.
 FrameInfo = tuple[str, str, int, Sequence[tuple[str, Any]], Sequence[tuple[str, Any]]]
@@ -58,6 +64,35 @@ _serials = itertools.count(1)
 
 class NoCurrentExceptionError(Exception):
     """``Failure()`` was called with no arguments outside an ``except`` block."""
+
+
+class DefaultException(Exception):
+    """Twisted's stand-in exception class (kept for code that raises it)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "count":  # Twisted's running total of Failures created
+        return _serials.__reduce__()[1][0] - 1  # type: ignore[operator]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def format_frames(frames: Sequence[FrameInfo], write: Any, detail: str = "default") -> None:
+    """Write ``frames`` (``Failure.frames``) with ``write`` in a traceback ``detail``."""
+    if detail not in _DETAILS:
+        raise ValueError(f"Detail must be default, brief, or verbose. (not {detail!r})")
+    for name, fileName, lineNumber, localsItems, globalsItems in frames:
+        if detail == "brief":
+            write(f"{fileName}:{lineNumber}:{name}\n")
+        elif detail == "default":
+            write(f'  File "{fileName}", line {lineNumber}, in {name}\n')
+            write(f"    {linecache.getline(fileName, lineNumber).strip()}\n")
+        else:
+            write(f"{fileName}:{lineNumber}: {name}(...)\n [ Locals ]\n")
+            for key, value in localsItems:
+                write(f"  {key} : {_safeRepr(value)}\n")
+            write(" ( Globals )\n")
+            for key, value in globalsItems:
+                write(f"  {key} : {_safeRepr(value)}\n")
 
 
 def _qual(cls: Any) -> str:
@@ -357,10 +392,12 @@ class Failure(BaseException):
         return f"{_qual(self.type)}: {self.getErrorMessage()}\n"
 
     def _formatBrief(self, lines: list[str]) -> None:
+        # _safeStr for the type too: its metaclass's __str__ may raise.
+        kind = _safeStr(self.type)
         if not self.frames:
-            lines.append(f"Traceback (failure with no frames): {self.type}: {_safeStr(self.value)}\n")
+            lines.append(f"Traceback (failure with no frames): {kind}: {_safeStr(self.value)}\n")
             return
-        lines.append(f"Traceback: {self.type}: {_safeStr(self.value)}\n")
+        lines.append(f"Traceback: {kind}: {_safeStr(self.value)}\n")
         for name, fileName, lineNumber, _, _ in self.frames:
             lines.append(f"{fileName}:{lineNumber}:{name}\n")
 
@@ -438,3 +475,33 @@ class Failure(BaseException):
         self.__setstate__(self.__getstate__())
         if isinstance(self.value, BaseException):
             self.value.__traceback__ = None
+
+
+# --- debug mode: post-mortem on every caught exception --------------------------
+
+_plainInit = Failure.__init__
+
+
+def _debugInit(
+    self: Failure, exc_value: object = None, exc_type: builtins.type | None = None,
+    exc_tb: TracebackType | None = None, captureVars: bool = False,
+) -> None:
+    if exc_value is None and exc_type is None and exc_tb is None:
+        kind, value, tb = sys.exc_info()
+        if kind is not None and kind is not type(self) and DO_POST_MORTEM:
+            print(f"Jumping into debugger for post-mortem of exception '{_safeStr(value)}':")
+            import pdb  # noqa: T100 - the point of debug mode
+
+            pdb.post_mortem(tb)
+    _plainInit(self, exc_value, exc_type, exc_tb, captureVars)
+
+
+def startDebugMode() -> None:
+    """Debug mode: each ``Failure()`` of a caught exception starts ``pdb.post_mortem``
+    (while ``DO_POST_MORTEM``).  Costs nothing until called."""
+    Failure.__init__ = _debugInit  # type: ignore[method-assign]
+
+
+def stopDebugMode() -> None:
+    """Leave debug mode."""
+    Failure.__init__ = _plainInit  # type: ignore[method-assign]

@@ -505,3 +505,87 @@ def test_setstateRejectsNone() -> None:
     """Restoring a Failure from no state is a TypeError."""
     with pytest.raises(TypeError):
         Failure(ValueError()).__setstate__(None)
+
+
+# -- Twisted 26.10's module-level names (issue 12) ----------------------------------
+
+
+def test_briefTracebackSurvivesATypeWhoseStrRaises() -> None:
+    """getTraceback(detail="brief") of an exception whose class has a broken __str__."""
+    from plait import failure as failureModule
+
+    class BrokenMeta(type):
+        def __str__(cls) -> str:
+            raise RuntimeError("no str for the class")
+
+    class Odd(Exception, metaclass=BrokenMeta):
+        def __str__(self) -> str:
+            raise RuntimeError("no str for the value")
+
+    try:
+        raise Odd()
+    except Odd:
+        f = failureModule.Failure()
+    text = f.getTraceback(detail="brief")
+    assert text.startswith("Traceback: <")
+    assert "with str error" in text
+    f.getTraceback(detail="default")  # also survives
+
+
+def test_formatFrames() -> None:
+    from plait import failure as failureModule
+
+    try:
+        raise ValueError("x")
+    except ValueError:
+        f = failureModule.Failure(captureVars=True)
+    out: list[str] = []
+    failureModule.format_frames(f.frames, out.append, "brief")
+    assert out[0].endswith(":test_formatFrames\n")
+    out.clear()
+    failureModule.format_frames(f.frames, out.append)
+    assert out[0].startswith('  File "') and out[1].strip() == 'raise ValueError("x")'
+    out.clear()
+    failureModule.format_frames(f.frames, out.append, "verbose")
+    assert out[0].endswith(": test_formatFrames(...)\n [ Locals ]\n")
+    with pytest.raises(ValueError, match="Detail must be default, brief, or verbose"):
+        failureModule.format_frames([], out.append, "loud")
+
+
+def test_countAndConstants() -> None:
+    from plait import failure as failureModule
+
+    before = failureModule.count
+    failureModule.Failure(ValueError())
+    assert failureModule.count == before + 1
+    assert failureModule.EXCEPTION_CAUGHT_HERE == "--- <exception caught here> ---"
+    assert failureModule.traceupLength == 4 and failureModule.DO_POST_MORTEM is True
+    assert issubclass(failureModule.DefaultException, Exception)
+    with pytest.raises(AttributeError):
+        failureModule.nothingHere  # noqa: B018
+
+
+def test_debugModeRunsPostMortem(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """startDebugMode: a Failure of a caught exception enters pdb.post_mortem; stop ends it."""
+    import pdb  # noqa: T100 - monkeypatched, never entered
+
+    from plait import failure as failureModule
+
+    seen: list[object] = []
+    monkeypatch.setattr(pdb, "post_mortem", seen.append)
+    failureModule.startDebugMode()
+    try:
+        try:
+            raise KeyError("k")
+        except KeyError:
+            f = failureModule.Failure()
+        failureModule.Failure(ValueError("given"))  # not a caught exception: no debugger
+    finally:
+        failureModule.stopDebugMode()
+    assert len(seen) == 1 and f.check(KeyError)
+    assert "Jumping into debugger for post-mortem of exception ''k'':" in capsys.readouterr().out
+    try:
+        raise KeyError("after")
+    except KeyError:
+        failureModule.Failure()
+    assert len(seen) == 1

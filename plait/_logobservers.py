@@ -15,7 +15,7 @@ import json
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from zope.interface import Interface, implementer
@@ -31,7 +31,7 @@ from plait._logformat import (
 from plait.failure import Failure
 
 __all__ = [
-    "FileLogObserver", "FilteringLogObserver", "ILogFilterPredicate", "ILogObserver",
+    "EventLoggingObserver", "FileLogObserver", "FilteringLogObserver", "ILogFilterPredicate", "ILogObserver",
     "LegacyLogObserverWrapper", "LimitedHistoryLogObserver", "LogLevelFilterPredicate",
     "PredicateResult", "STDLibLogObserver", "eventAsJSON", "eventFromJSON",
     "eventsFromJSONLogFile", "jsonFileLogObserver", "textFileLogObserver",
@@ -203,6 +203,40 @@ def _readRecord(record: bytes, needsNewline: bool) -> LogEvent | None:
         return eventFromJSON(record.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+# --- collecting (for tests) -----------------------------------------------------
+
+
+@implementer(ILogObserver)
+class EventLoggingObserver(Sequence[LogEvent]):
+    """Collects the events it observes; a sequence of them (``twisted.internet.testing``'s).
+
+    ``createWithCleanup(testCase, publisher)`` adds one to ``publisher`` and
+    removes it when the test case cleans up.
+    """
+
+    def __init__(self) -> None:
+        self._events: list[LogEvent] = []
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._events[index]
+
+    def __iter__(self) -> Iterator[LogEvent]:
+        return iter(self._events)
+
+    def __call__(self, event: LogEvent) -> None:
+        self._events.append(event)
+
+    @classmethod
+    def createWithCleanup(cls, testInstance: Any, publisher: Any) -> EventLoggingObserver:
+        observer = cls()
+        publisher.addObserver(observer)
+        testInstance.addCleanup(lambda: publisher.removeObserver(observer))
+        return observer
 
 
 # --- filtering and history ---------------------------------------------------------

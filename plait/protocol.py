@@ -78,6 +78,7 @@ __all__ = [
     "ConnectedDatagramProtocol",
     "DatagramProtocol",
     "Factory",
+    "FileWrapper",
     "Protocol",
     "ReconnectingClientFactory",
     "ServerFactory",
@@ -208,9 +209,78 @@ _adapters.append((IConsumer, IProtocol, ProtocolToConsumerAdapter))
 _adapters.append((IProtocol, IConsumer, ConsumerToProtocolAdapter))
 
 
+@implementer(IConsumer)
+class FileWrapper:
+    """A file-like object as a transport, for trying a protocol out.
+
+    ``write`` writes to the file; ``loseConnection`` closes it; nothing is
+    ever read.  A write or close that raises calls ``handleException``,
+    which logs it (Twisted's default drops it silently).
+    """
+
+    closed = 0
+    disconnecting = 0
+    producer: Any = None
+    streamingProducer = 0
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.file.write(data)
+        except Exception:  # noqa: BLE001 - see handleException
+            self.handleException()
+
+    def writeSequence(self, iovec: Any) -> None:
+        self.write(b"".join(iovec))
+
+    def loseConnection(self) -> None:
+        self.closed = 1
+        try:
+            self.file.close()
+        except OSError:
+            self.handleException()
+
+    def getPeer(self) -> tuple[str, str]:
+        return ("file", "file")  # what Twisted returns (not an IAddress)
+
+    def getHost(self) -> str:
+        return "file"
+
+    def handleException(self) -> None:
+        """A write or close failed (called inside ``except``): log it."""
+        log.err(None, "FileWrapper could not write to its file")
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        self.producer = producer
+        self.streamingProducer = streaming
+        if not streaming:
+            producer.resumeProducing()
+
+    def unregisterProducer(self) -> None:
+        self.producer = None
+
+    def stopConsuming(self) -> None:
+        self.unregisterProducer()
+        self.loseConnection()
+
+    def resumeProducing(self) -> None:
+        """Nothing to produce: a file wrapper never reads."""
+
+    def pauseProducing(self) -> None:
+        """Nothing to pause."""
+
+    def stopProducing(self) -> None:
+        self.loseConnection()
+
+
 # --- factories ----------------------------------------------------------------
 
 _P = TypeVar("_P", bound=Protocol)
+#: Twisted's public names for the factory's type parameters.
+P = _P  # type: ignore[misc]
+R = TypeVar("R", bound="Factory[Any]")
 
 
 @implementer(IProtocolFactory, ILoggingContext)

@@ -32,6 +32,7 @@ from zope.interface import implementer
 
 from plait import error
 from plait._iosim import FakeTransport, IOPump, connectedServerAndClient
+from plait._logobservers import EventLoggingObserver
 from plait.address import IPv4Address, IPv6Address, UNIXAddress
 from plait.defer import Deferred
 from plait.failure import Failure
@@ -61,6 +62,7 @@ from plait.task import Clock, LoopingCall
 
 __all__ = [
     "AccumulatingProtocol",
+    "EventLoggingObserver",
     "FakeDatagramTransport",
     "FakeTransport",
     "IOPump",

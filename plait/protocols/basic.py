@@ -64,6 +64,9 @@ from plait.defer import Deferred
 from plait.interfaces import IProducer
 from plait.protocol import Protocol
 
+#: Twisted's module flag (unused there too).
+DEBUG = 0
+
 __all__ = [
     "FileSender",
     "IncompleteNetstring",
@@ -486,8 +489,10 @@ class IntNStringReceiver(Protocol):
             (length,) = struct.unpack_from(self.structFormat, buffer, start)
             if length > self.MAX_LENGTH:
                 self._overLimit = True
-                self._unprocessed, self._offset = bytearray(), 0
+                # As in Twisted, recvd still holds the over-long prefix and
+                # what follows while lengthLimitExceeded runs; dropped after.
                 self.lengthLimitExceeded(length)
+                self._unprocessed, self._offset = bytearray(), 0
                 return
             end = start + size + length
             if len(buffer) < end:

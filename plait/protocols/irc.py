@@ -173,9 +173,12 @@ class IRCClient(LineReceiver):
             data = data.encode("utf-8")
         return LineReceiver.dataReceived(self, data.replace(b"\r", b""))
 
-    def lineReceived(self, line: bytes) -> None:
-        """Decode, dequote and parse one line, then dispatch it."""
-        text = lowDequote(decodeLine(line))
+    def lineReceived(self, line: bytes | str) -> None:
+        """Decode, dequote and parse one line, then dispatch it.
+
+        A ``str`` line (Twisted's IRCClient takes those too) is used as is.
+        """
+        text = lowDequote(line if isinstance(line, str) else decodeLine(line))
         try:
             prefix, command, params = parsemsg(text)
         except IRCBadMessage:

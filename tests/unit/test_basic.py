@@ -689,3 +689,31 @@ def test_fileSenderStopProducingFails() -> None:
     sender.stopProducing()
     failure = failureResultOf(d, Exception)
     assert "stop producing" in str(failure.value)
+
+
+def test_recvdHoldsTheDataWhileLengthLimitExceededRuns() -> None:
+    """As in Twisted: lengthLimitExceeded sees the over-long prefix in recvd."""
+    import struct
+
+    from plait.protocols.basic import Int16StringReceiver
+    from plait.testing import StringTransport
+
+    seen: list[bytes] = []
+
+    class Limited(Int16StringReceiver):
+        MAX_LENGTH = 3
+
+        def stringReceived(self, string: bytes) -> None:
+            seen.append(string)
+
+        def lengthLimitExceeded(self, length: int) -> None:
+            seen.append(self.recvd)
+            super().lengthLimitExceeded(length)
+
+    proto = Limited()
+    transport = StringTransport()
+    proto.makeConnection(transport)
+    proto.dataReceived(struct.pack("!H", 2) + b"ok" + struct.pack("!H", 9) + b"toolong")
+    assert seen == [b"ok", struct.pack("!H", 9) + b"toolong"]
+    assert transport.disconnecting
+    assert proto.recvd == b""

@@ -870,3 +870,23 @@ def test_quitThenDisconnect(clock: Clock) -> None:
     transport.loseConnection()
     assert transport.value().endswith(b"QUIT :bye\r\n")
     assert clock.getDelayedCalls() == []
+
+
+def test_lineReceivedAcceptsStr() -> None:
+    """Twisted's IRCClient.lineReceived takes a str line as well as bytes (issue 12)."""
+    from plait.protocols.irc import IRCClient
+    from plait.testing import StringTransport
+
+    welcomed: list[str] = []
+
+    class Bot(IRCClient):
+        nickname = "bot"
+
+        def signedOn(self) -> None:
+            welcomed.append(self.nickname)
+
+    bot = Bot()
+    bot.makeConnection(StringTransport())
+    bot.lineReceived(":irc.example.com 001 bot :Welcome")
+    bot.lineReceived(b":irc.example.com 001 bot :Welcome")
+    assert welcomed == ["bot", "bot"]

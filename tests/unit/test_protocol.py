@@ -377,3 +377,39 @@ def test_factoryBuildsAnyProtocolProvider() -> None:
     f = Factory.forProtocol(_NotAProtocolSubclass)
     p = f.buildProtocol(ADDR)
     assert isinstance(p, _NotAProtocolSubclass) and p.factory is f
+
+
+# -- FileWrapper (issue 12) ---------------------------------------------------------------
+
+
+def test_fileWrapperIsATransportOverAFile(loggedErrors: Any) -> None:
+    import io
+
+    from plait.protocol import FileWrapper, Protocol
+
+    out = io.BytesIO()
+    wrapper = FileWrapper(out)
+    proto = Protocol()
+    proto.makeConnection(wrapper)
+    wrapper.write(b"ab")
+    wrapper.writeSequence([b"c", b"d"])
+    assert out.getvalue() == b"abcd"
+    assert (wrapper.getPeer(), wrapper.getHost()) == (("file", "file"), "file")
+
+    class Pull:
+        resumed = 0
+
+        def resumeProducing(self) -> None:
+            self.resumed += 1
+
+        def stopProducing(self) -> None:
+            pass
+
+    producer = Pull()
+    wrapper.registerProducer(producer, False)
+    assert producer.resumed == 1 and wrapper.producer is producer
+    wrapper.stopConsuming()
+    assert wrapper.producer is None and wrapper.closed and out.closed
+    wrapper.write(b"late")  # closed file: the ValueError is logged, not raised
+    [failure] = loggedErrors.flush(ValueError)
+    assert "closed file" in failure.getErrorMessage()

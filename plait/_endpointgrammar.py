@@ -12,6 +12,13 @@ Rules: a malformed description raises ``ValueError``/``TypeError`` whose
 message names the bad part and ends with ``in endpoint description '...'``;
 an unknown prefix gives Twisted's exact ``Unknown endpoint type: 'xyz'``.
 
+Plugins: a prefix the registry does not know is looked up, once, among the
+entry points of installed distributions (groups ``plait.endpoints.client``
+and ``plait.endpoints.server``; the entry point's name is the prefix and
+its object, or an instance of its class, the parser) and, under the
+compatibility mode, among Twisted-style ``twisted.plugins`` objects
+(``plait.plugin``).  What is found is registered like a built-in parser.
+
 Tests: tests/unit/test_endpoint_strings.py.
 """
 
@@ -114,12 +121,46 @@ def _registerServerParser(parser: Any) -> None:
     _serverParsers[parser.prefix.lower()] = parser
 
 
+#: Entry-point groups a distribution uses to add description parsers.
+CLIENT_PARSERS_GROUP = "plait.endpoints.client"
+SERVER_PARSERS_GROUP = "plait.endpoints.server"
+
+
+def _findPlugin(kind: str, method: str) -> Any:
+    """A third-party parser for prefix ``kind``: an entry point first, then
+    (under the compatibility mode) a Twisted-style ``twisted.plugins`` object.
+
+    Only asked for prefixes the registry does not know, so the built-in
+    parsers never pay for a scan; what is found is registered.
+    """
+    from plait import plugin
+    from plait.interfaces import (
+        IStreamClientEndpointStringParserWithReactor,
+        IStreamServerEndpointStringParser,
+    )
+
+    client = method == "parseStreamClient"
+    group = CLIENT_PARSERS_GROUP if client else SERVER_PARSERS_GROUP
+    interface = IStreamClientEndpointStringParserWithReactor if client else IStreamServerEndpointStringParser
+    for found in plugin.entryPointObjects(group, kind):
+        if hasattr(found, method):
+            return found
+    for found in plugin.getPlugins(interface):
+        if str(getattr(found, "prefix", "")).lower() == kind:
+            return found
+    return None
+
+
 def _fromString(parsers: dict[str, Any], method: str, reactor: Any, description: str) -> Any:
     if not isinstance(description, str):
         raise TypeError(f"endpoint description must be str, not {type(description).__name__}")
     args, kwargs = _parse(description)
     kind = args.pop(0).lower() if args else ""
     parser = parsers.get(kind)
+    if parser is None and kind:
+        parser = _findPlugin(kind, method)
+        if parser is not None:
+            parsers[kind] = parser
     if parser is None:
         raise ValueError(f"Unknown endpoint type: {kind!r}")
     try:

@@ -62,7 +62,16 @@ ALIASES: dict[str, str] = {
     "twisted.logger": "plait.logger",
     "twisted.protocols.basic": "plait.protocols.basic",
     "twisted.words.protocols.irc": "plait.protocols.irc",
+    # -- fidelity (issue 12) --
+    "twisted.internet.main": "plait.main",
+    "twisted.python.compat": "plait.pycompat",
+    "twisted.plugin": "plait.plugin",
 }
+
+#: ``twisted.plugins`` is served as a package whose path is every
+#: ``twisted/plugins`` directory on ``sys.path`` but the real Twisted's, so
+#: a program's own Twisted-style plugin modules load (``plait.plugin``).
+PLUGINS_PACKAGE = "twisted.plugins"
 
 
 def _packages() -> set[str]:
@@ -75,6 +84,20 @@ def _packages() -> set[str]:
     return parents - set(ALIASES)
 
 
+def _pluginDirectories() -> list[str]:
+    """``twisted/plugins`` directories on ``sys.path``, the real Twisted's excluded."""
+    real = importlib.machinery.PathFinder.find_spec("twisted")
+    excluded = set()
+    if real is not None and real.submodule_search_locations:
+        excluded = {os.path.join(p, "plugins") for p in real.submodule_search_locations}
+    found = []
+    for entry in sys.path:
+        candidate = os.path.join(entry or os.getcwd(), "twisted", "plugins")
+        if os.path.isdir(candidate) and candidate not in excluded and candidate not in found:
+            found.append(candidate)
+    return found
+
+
 class _AliasLoader(importlib.abc.Loader):
     """Loads an alias by importing the plait module and returning it as is."""
 
@@ -82,6 +105,10 @@ class _AliasLoader(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        if spec.name == PLUGINS_PACKAGE:
+            module = types.ModuleType(spec.name, "Twisted-style plugin modules (plait.plugin)")
+            module.__path__ = _pluginDirectories()
+            return module
         if self.target is None:
             module = types.ModuleType(spec.name, f"plait compatibility package for {spec.name}")
             module.__path__ = []
@@ -98,6 +125,10 @@ class _AliasLoader(importlib.abc.Loader):
 class TwistedAliasFinder(importlib.abc.MetaPathFinder):
     """Serves ``twisted.*`` names from plait (see the module docstring)."""
 
+    #: How library code (``plait.main``, ``plait.plugin``) tells that the
+    #: compatibility mode is on without importing this module.
+    plaitCompat = True
+
     def __init__(self) -> None:
         self.packages = _packages()
 
@@ -110,8 +141,10 @@ class TwistedAliasFinder(importlib.abc.MetaPathFinder):
         if fullname in ALIASES:
             loader = _AliasLoader(ALIASES[fullname])
             return importlib.machinery.ModuleSpec(fullname, loader)
-        if fullname in self.packages:
+        if fullname in self.packages or fullname == PLUGINS_PACKAGE:
             return importlib.machinery.ModuleSpec(fullname, _AliasLoader(None), is_package=True)
+        if fullname.startswith(PLUGINS_PACKAGE + "."):
+            return None  # a plugin module: found on the package's path as usual
         if fullname == "twisted" or fullname.startswith("twisted."):
             raise ImportError(
                 f"{fullname} is not provided by plait's compatibility mode "
@@ -152,9 +185,14 @@ def main(argv: list[str] | None = None) -> None:
         runpy.run_module(args[1], run_name="__main__", alter_sys=True)
     else:
         sys.argv = args
-        # Absolute, as ``python program.py`` makes ``__file__`` (so warnings
-        # and tracebacks name the file as Twisted's run does).
-        runpy.run_path(os.path.abspath(args[0]), run_name="__main__")
+        # As ``python program.py`` does: ``__file__`` is absolute (warnings and
+        # tracebacks name the file as under Twisted) and the program's own
+        # directory is first on sys.path (its sibling modules, its
+        # twisted/plugins/).  The directory ``-m`` put there stays after
+        # it: plait itself may be importable only from there.
+        path = os.path.abspath(args[0])
+        sys.path.insert(0, os.path.dirname(path))
+        runpy.run_path(path, run_name="__main__")
 
 
 if __name__ == "__main__":

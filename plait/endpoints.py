@@ -571,6 +571,9 @@ class HostnameEndpoint:
     @staticmethod
     def _hostAsBytesAndText(host: str | bytes) -> tuple[bool, bytes, str]:
         """Return ``(bad, idnaBytes, text)`` for a hostname given as text or bytes."""
+        # A bad hostname is kept backslash-escaped (bytes and text alike), so
+        # that the "invalid hostname" error never carries raw control or
+        # non-ASCII characters, as Twisted's.
         if isinstance(host, bytes):
             text = host.decode("ascii", "backslashreplace")
             if _isLiteral(socket.AF_INET, text) or _isLiteral(socket.AF_INET6, text):
@@ -578,7 +581,7 @@ class HostnameEndpoint:
             try:
                 return False, host, host.decode("idna")
             except UnicodeError:
-                return True, host, text
+                return True, text.encode("ascii"), text
         if _isLiteral(socket.AF_INET, host) or _isLiteral(socket.AF_INET6, host):
             return False, host.encode("ascii"), host
         # Imported here, as the idna codec below does anyway: only a textual
@@ -589,7 +592,8 @@ class HostnameEndpoint:
         try:
             return False, text.encode("idna"), text
         except UnicodeError:
-            return True, text.encode("ascii", "backslashreplace"), text
+            escaped = text.encode("ascii", "backslashreplace")
+            return True, escaped, escaped.decode("ascii")
 
     def connect(self, protocolFactory: Any) -> Deferred[Any]:
         """Resolve and race; fire with the winning connection's user protocol."""

@@ -33,16 +33,32 @@ CONNECTION_DONE = error.ConnectionDone("Connection done")
 CONNECTION_LOST = error.ConnectionLost("Connection lost")
 
 
+def _compatActive() -> bool:
+    """Whether the compatibility mode serves ``twisted.*`` names in this process."""
+    return any(getattr(finder, "plaitCompat", False) for finder in sys.meta_path)
+
+
 def installReactor(reactor: object) -> None:
     """Make ``reactor`` the global reactor (``from plait import reactor``).
 
     Raises ``ReactorAlreadyInstalledError`` if one is already installed.
+    Under the compatibility mode the reactor is also installed as
+    ``twisted.internet.reactor``, and "installed" means what Twisted means:
+    that name is in ``sys.modules`` (so Twisted's test helpers that set the
+    reactor aside, removing that entry, can install another).
     """
-    if "plait.reactor" in sys.modules:
-        raise error.ReactorAlreadyInstalledError("reactor already installed")
     import plait
 
+    compat = _compatActive()
+    name = "twisted.internet.reactor" if compat else "plait.reactor"
+    if name in sys.modules:
+        raise error.ReactorAlreadyInstalledError("reactor already installed")
     # The module object ``plait.reactor`` is replaced by the instance, so
     # ``from plait import reactor`` and ``import plait.reactor`` both give it.
     plait.reactor = reactor  # type: ignore[attr-defined]
     sys.modules["plait.reactor"] = reactor  # type: ignore[assignment]
+    if compat:
+        sys.modules["twisted.internet.reactor"] = reactor  # type: ignore[assignment]
+        package = sys.modules.get("twisted.internet")
+        if package is not None:
+            package.reactor = reactor  # type: ignore[attr-defined]

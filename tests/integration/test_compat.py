@@ -107,3 +107,78 @@ def test_compatModeRunsAModuleWithDashM(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ran on SelectorReactor"
+
+
+# -- issue 12: plugins, twisted.internet.main, twisted.python.compat ------------------------
+
+TWISTED_STYLE_PLUGIN = '''
+from zope.interface import implementer
+from twisted.plugin import IPlugin
+from twisted.internet.interfaces import IStreamClientEndpointStringParserWithReactor
+from twisted.internet.endpoints import TCP4ClientEndpoint
+
+
+@implementer(IPlugin, IStreamClientEndpointStringParserWithReactor)
+class LoopbackParser:
+    prefix = "myloop"
+
+    def parseStreamClient(self, reactor, port):
+        return TCP4ClientEndpoint(reactor, "127.0.0.1", int(port))
+
+
+parser = LoopbackParser()
+'''
+
+
+def test_twistedStylePluginUnderCompat(tmp_path: Path) -> None:
+    """A program's own twisted/plugins/ module provides an endpoint parser, as with Twisted."""
+    plugins = tmp_path / "twisted" / "plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "myloop.py").write_text(TWISTED_STYLE_PLUGIN)
+    program = tmp_path / "prog.py"
+    program.write_text(
+        "from twisted.internet import reactor\n"
+        "from twisted.internet.endpoints import clientFromString\n"
+        "endpoint = clientFromString(reactor, 'myloop:4321')\n"
+        "print(type(endpoint).__name__, endpoint._host, endpoint._port)\n"
+        "import twisted.plugins\n"
+        "print(all('site-packages' not in p for p in twisted.plugins.__path__))\n"
+    )
+    result = runCompat(str(program))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["TCP4ClientEndpoint 127.0.0.1 4321", "True"]
+
+
+def test_installReactorWithTheReactorSetAside(tmp_path: Path) -> None:
+    """twisted.internet.main: installReactor refuses a second reactor, and works again
+    once the reactor is set aside (Twisted's test helpers do that), as in Twisted."""
+    program = tmp_path / "prog.py"
+    program.write_text(
+        "import sys\n"
+        "from twisted.internet import main, reactor\n"
+        "from twisted.internet.error import ReactorAlreadyInstalledError\n"
+        "try:\n    main.installReactor(object())\n"
+        "except ReactorAlreadyInstalledError as e:\n    print('refused:', e)\n"
+        "import twisted.internet\n"
+        "del sys.modules['twisted.internet.reactor'], twisted.internet.reactor\n"
+        "alternate = object()\n"
+        "main.installReactor(alternate)\n"
+        "from twisted.internet import reactor as now\n"
+        "print(now is alternate, twisted.internet.reactor is alternate)\n"
+        "print(main.CONNECTION_DONE.__class__.__name__, main.CONNECTION_LOST.__class__.__name__)\n"
+    )
+    result = runCompat(str(program))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "refused: reactor already installed", "True True", "ConnectionDone ConnectionLost"]
+
+
+def test_pythonCompatPieces(tmp_path: Path) -> None:
+    program = tmp_path / "prog.py"
+    program.write_text(
+        "from twisted.python.compat import nativeString, networkString, intToBytes, iterbytes\n"
+        "print(nativeString(b'a'), networkString('b'), intToBytes(3), list(iterbytes(b'xy')))\n"
+    )
+    result = runCompat(str(program))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "a b'b' b'3' [b'x', b'y']"

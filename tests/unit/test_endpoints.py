@@ -589,6 +589,14 @@ def test_hostnameInvalidHostFailsOnConnect() -> None:
     assert repr(ep) == "<HostnameEndpoint \\xff\\xfe:80>"
 
 
+def test_invalidTextHostnameIsEscapedInTheError() -> None:
+    """A text hostname idna refuses is backslash-escaped in the error, as Twisted's."""
+    ep = HostnameEndpoint(MemoryReactorClock(), "\xff\u2603" + "a" * 70, 80)
+    f = failureResultOf(ep.connect(Factory()), ValueError)
+    assert str(f.value) == "invalid hostname: \\xff\\u2603" + "a" * 70
+    assert ep._hostBytes == str(f.value)[len("invalid hostname: "):].encode("ascii")
+
+
 @pytest.mark.parametrize(
     "given, stored",
     [

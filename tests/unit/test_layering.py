@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "address": 0,
     "interfaces": 0,
     "_ipaddress": 0,  # isIPAddress/isIPv6Address, re-exported by abstract
+    "pycompat": 0,  # twisted.python.compat's pieces
     "log": 1,
     "logger": 1,  # twisted.logger: the event model and the publisher
     "_log*": 1,  # the parts of plait.logger (_logformat, _logobservers)
@@ -54,6 +55,7 @@ LAYERS: dict[str, int] = {
     "abstract": 2,
     "connector": 2,
     "_threadpool": 2,  # the reactor's thread pool, used by base
+    "plugin": 2,  # entry points and twisted.plugins scanning (twisted.plugin)
     "_resolver": 2,  # GAIResolver and the resolver adapters, used by base
     "_timerqueue": 2,  # the heap behind callLater, used by base
     "tcp": 3,

@@ -66,6 +66,8 @@ ALIASES: dict[str, str] = {
     "twisted.internet.main": "plait.main",
     "twisted.python.compat": "plait.pycompat",
     "twisted.plugin": "plait.plugin",
+    "twisted.application.service": "plait.application.service",
+    "twisted.application.internet": "plait.application.internet",
 }
 
 #: ``twisted.plugins`` is served as a package whose path is every

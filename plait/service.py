@@ -3,8 +3,8 @@
 This module owns ``ClientService``, which keeps a single outgoing
 connection to an endpoint open, reconnecting after a delay whenever an
 attempt fails or the connection is lost; ``backoffPolicy``, the default
-schedule for those delays; and the minimal ``Service`` base class (with
-its ``IService`` interface) of ``twisted.application.service``.
+schedule for those delays.  Its base class, ``Service`` (with ``IService``),
+is ``plait.application.service``'s, re-exported here.
 
 Unlike ``ReconnectingClientFactory``, which only works with
 ``reactor.connectTCP`` (an endpoint never calls ``clientConnectionFailed``
@@ -95,13 +95,12 @@ from collections.abc import Callable
 from typing import Any
 
 from zope.interface import (
-    Attribute,
-    Interface,
     directlyProvides,
     implementer,
     providedBy,
 )
 
+from plait.application.service import IService, Service
 from plait.defer import CancelledError, Deferred, fail, maybeDeferred, succeed
 from plait.failure import Failure
 from plait.interfaces import (
@@ -150,81 +149,6 @@ def backoffPolicy(
         return delay + jitter()
 
     return policy
-
-
-# --- the Service base (twisted.application.service) ------------------------
-
-
-class IService(Interface):
-    """A service: something an application starts and stops as a unit."""
-
-    name = Attribute("The service's name (a str), or None.")
-    running = Attribute("True between startService and stopService.")
-    parent = Attribute("The collection this service belongs to, or None.")
-
-    def setName(name: str) -> None:
-        """Set the name; raises ``RuntimeError`` once the service has a parent."""
-
-    def setServiceParent(parent: Any) -> None:
-        """Leave any current parent, then join ``parent`` (its ``addService``)."""
-
-    def disownServiceParent() -> Any:
-        """Leave the parent; return what its ``removeService`` returned."""
-
-    def privilegedStartService() -> None:
-        """Prepare to start, before privileges are dropped."""
-
-    def startService() -> None:
-        """Start the service."""
-
-    def stopService() -> Deferred[None] | None:
-        """Stop the service; may return a Deferred that fires once it has stopped."""
-
-
-@implementer(IService)
-class Service:
-    """The book-keeping every service shares: ``running``, ``name``, ``parent``.
-
-    Subclasses extend ``startService``/``stopService`` and call up.
-    ``running`` is a ``bool`` (Twisted uses ``0``/``1``; they compare equal).
-    """
-
-    running: bool = False
-    name: str | None = None
-    parent: Any = None
-
-    def setName(self, name: str) -> None:
-        """Set ``name``; a parent indexes its children by name, so not once one is set."""
-        if self.parent is not None:
-            raise RuntimeError("cannot change name when parent exists")
-        self.name = name
-
-    def setServiceParent(self, parent: Any) -> None:
-        """Leave any current parent, then join ``parent`` through its ``addService``."""
-        if self.parent is not None:
-            self.disownServiceParent()
-        self.parent = parent
-        parent.addService(self)
-
-    def disownServiceParent(self) -> Any:
-        """Leave the parent; return what its ``removeService`` returned."""
-        if self.parent is None:
-            raise RuntimeError(f"{self!r} has no parent to leave")
-        result = self.parent.removeService(self)
-        self.parent = None
-        return result
-
-    def privilegedStartService(self) -> None:
-        """Nothing to do before privileges are dropped; override if needed."""
-
-    def startService(self) -> None:
-        """Mark the service running."""
-        self.running = True
-
-    def stopService(self) -> Deferred[None] | None:
-        """Mark the service stopped; returns ``None`` (stopping is immediate)."""
-        self.running = False
-        return None
 
 
 # --- wrapping the user's factory and protocols ------------------------------

@@ -56,6 +56,7 @@ MODULES = [
     "twisted.application.internet",
     "twisted.application.service",
     "twisted.logger",
+    "twisted.plugin",
     "twisted.protocols.basic",
     "twisted.protocols.policies",
     "twisted.protocols.tls",
@@ -88,6 +89,12 @@ CLASSES = [
     "twisted.internet.testing.StringTransport",
     "twisted.internet.testing.MemoryReactor",
     "twisted.internet.task.Clock",
+    "twisted.application.service.Service",
+    "twisted.application.service.MultiService",
+    "twisted.application.internet.TimerService",
+    "twisted.application.internet.StreamServerEndpointService",
+    "twisted.application.internet.TCPServer",
+    "twisted.application.internet.TCPClient",
 ]
 
 

@@ -73,6 +73,9 @@ LAYERS: dict[str, int] = {
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
+    "application": 3,  # the package: twisted.application
+    "application.service": 3,  # Service, MultiService, Application
+    "application.internet": 4,  # TCPServer..., TimerService, endpoint services
 }
 
 # Modules outside the layers: they may import anything, and no library
@@ -111,6 +114,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("_tcpclient", "_tcpconnection"),
         ("endpoints", "_endpointgrammar"),
         ("protocols.*", "protocols.*"),
+        ("application.internet", "service"),  # re-exports ClientService
+        ("application.internet", "application.service"),
     }
 )
 
@@ -130,6 +135,7 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("threads", "deferToThread"),  # deferToThread(f, *args, **kwargs)
         ("threads", "callMultipleInThread"),  # callMultipleInThread(tupleList)
         ("service", "ClientService.__init__"),  # ClientService(..., clock=None)
+        ("application.internet", "_reactorOf"),  # TCPServer(..., reactor=None) & co.
     }
 )
 

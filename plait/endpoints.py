@@ -57,6 +57,7 @@ from typing import Any
 from zope.interface import alsoProvides, implementer
 
 from plait import error
+from plait._adoptedendpoint import AdoptedStreamServerEndpoint
 from plait._endpointgrammar import (
     _clientFromString,
     _registerClientParser,
@@ -85,6 +86,7 @@ from plait.interfaces import (
 from plait.protocol import ClientFactory, Factory, Protocol, connectionDone
 
 __all__ = [
+    "AdoptedStreamServerEndpoint",
     "HostnameEndpoint",
     "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",

@@ -268,3 +268,39 @@ def test_factoryRefusingTheConnectionFailsWithNoProtocol(reactor: Any) -> None:
     with pytest.raises(error.NoProtocol):
         runUntil(reactor, d)
     _stop(reactor, port)
+
+
+# -- adopted (issue 12) -------------------------------------------------------------
+
+
+def test_adoptedStreamServerEndpoint(reactor: Any) -> None:
+    """A socket listening already is adopted once; the original descriptor is closed."""
+    import os
+    import socket
+
+    from plait import error as plaitError
+    from plait.endpoints import AdoptedStreamServerEndpoint, serverFromString
+    from plait.protocol import Factory, Protocol
+    from tests.helpers import failureResultOf, runUntil, successResultOf
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listenerPort = listener.getsockname()[1]
+    fileno = listener.detach()
+    endpoint = serverFromString(reactor, f"fd:fileno={fileno}:domain=INET")
+    assert isinstance(endpoint, AdoptedStreamServerEndpoint)
+    factory = Factory.forProtocol(Protocol)
+    factory.noisy = False
+    port = successResultOf(endpoint.listen(factory))
+    try:
+        with pytest.raises(OSError):
+            os.fstat(fileno)  # the original was closed
+        assert port.getHost().port == listenerPort
+        failureResultOf(endpoint.listen(factory), plaitError.AlreadyListened)
+    finally:
+        runUntil(reactor, port.stopListening())
+    bad = AdoptedStreamServerEndpoint(reactor, 10**6, socket.AF_INET)
+    failureResultOf(bad.listen(factory), OSError)
+    with pytest.raises(ValueError, match="unknown domain 'UNIX'"):
+        serverFromString(reactor, "fd:3:UNIX")

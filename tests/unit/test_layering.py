@@ -70,6 +70,7 @@ LAYERS: dict[str, int] = {
     "selectreactor": 4,
     "endpoints": 4,
     "_endpointgrammar": 4,  # description strings: grammar and parser registry
+    "_adoptedendpoint": 4,  # AdoptedStreamServerEndpoint, re-exported by endpoints
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
@@ -113,6 +114,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("tcp", "_tcpclient"),
         ("_tcpclient", "_tcpconnection"),
         ("endpoints", "_endpointgrammar"),
+        ("endpoints", "_adoptedendpoint"),
+        ("_adoptedendpoint", "_endpointgrammar"),
         ("protocols.*", "protocols.*"),
         ("application.internet", "service"),  # re-exports ClientService
         ("application.internet", "application.service"),

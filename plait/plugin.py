@@ -37,7 +37,7 @@ from zope.interface import Interface
 
 from plait import log
 
-__all__ = ["IPlugin", "entryPointObjects", "getPlugins"]
+__all__ = ["IPlugin", "entryPointObjects", "getPlugIns", "getPlugins", "pluginPackagePaths"]
 
 
 class IPlugin(Interface):
@@ -89,3 +89,21 @@ def getPlugins(interface: Any, package: Any = None) -> Iterator[Any]:
         for value in list(vars(module).values()):
             if IPlugin.providedBy(value) and interface.providedBy(value):
                 yield value
+
+
+#: Twisted's old spelling.
+getPlugIns = getPlugins
+
+
+def pluginPackagePaths(name: str) -> list[str]:
+    """Where else package ``name``'s plugin modules may be: that package's
+    directory under every ``sys.path`` entry that is not the package itself
+    (no ``__init__.py``), existing or not, as Twisted computes it."""
+    import os
+
+    package = name.split(".")
+    return [
+        os.path.abspath(os.path.join(entry, *package))
+        for entry in sys.path
+        if not os.path.exists(os.path.join(entry, *package, "__init__.py"))
+    ]

@@ -403,6 +403,18 @@ class Port:
 
     # -- accepting -----------------------------------------------------------------
 
+    def startReading(self) -> None:
+        """Accept connections again after ``stopReading`` (Twisted's method)."""
+        if self._state is PortState.LISTENING:
+            self._startReading()
+
+    def stopReading(self) -> None:
+        """Stop accepting for now; waiting peers stay queued (Twisted's method)."""
+        self._stopReading()
+
+    pauseProducing = stopReading
+    resumeProducing = startReading
+
     def _startReading(self) -> None:
         if not self._reading:
             self._reading = True

@@ -312,3 +312,18 @@ def test_listenAndConnectOnALinkLocalAddress(reactor: Any) -> None:
         closeBoth(reactor, client, server)
     finally:
         runUntil(reactor, port.stopListening())
+
+
+def test_portStopAndStartReading(reactor: Any) -> None:
+    """Twisted's Port.stopReading/startReading pause and resume accepting."""
+    port = reactor.listenTCP(0, Factory.forProtocol(Protocol), interface="127.0.0.1")
+    try:
+        port.stopReading()
+        assert port not in reactor.getReaders()
+        port.pauseProducing()
+        port.resumeProducing()
+        assert port in reactor.getReaders()
+    finally:
+        runUntil(reactor, port.stopListening())
+    port.startReading()  # not listening any more: nothing to resume
+    assert port not in reactor.getReaders()

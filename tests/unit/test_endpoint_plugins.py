@@ -137,3 +137,15 @@ def test_getPluginsOfAPackage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, l
     assert [p.prefix for p in found] == ["p"]
     [failure] = loggedErrors.flush(ImportError)  # the broken module: logged, skipped
     assert failure.getErrorMessage() == "broken plugin module"
+
+
+def test_pluginPackagePathsAndOldSpelling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plait import plugin
+
+    (tmp_path / "pkg" / "plugins").mkdir(parents=True)
+    (tmp_path / "pkg" / "plugins" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    paths = plugin.pluginPackagePaths("pkg.plugins")
+    assert str(tmp_path / "pkg" / "plugins") not in paths  # the package itself
+    assert all(p.endswith("/pkg/plugins") for p in paths)
+    assert plugin.getPlugIns is plugin.getPlugins

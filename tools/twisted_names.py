@@ -1,6 +1,9 @@
 """Snapshot the public names of the Twisted modules and classes plait mirrors.
 
-Run in an environment that has Twisted 26.10 (never a plait dependency)::
+Run in an environment that has Twisted 26.10 with its ``tls`` extra
+(pyOpenSSL adds TLS names to ``twisted.internet.tcp``'s classes and to
+``twisted.internet.ssl``; never a plait dependency), for instance the one
+``tox -e parity`` builds::
 
     python tools/twisted_names.py > tests/parity/twisted-26.10-names.json
 

@@ -201,13 +201,29 @@ def _toStdlib(stdLogger: logging.Logger, levelno: int, event: LogEvent, stacklev
 
 
 def _toTwisted(publisher: Any, event: LogEvent) -> None:
-    """Give Twisted's publisher a copy whose level is Twisted's own constant."""
+    """Give Twisted's publisher a copy in Twisted's own types: its level
+    constant, and its ``Failure`` (trial reports logged errors with it)."""
     module = sys.modules["twisted.logger"]
     copy = dict(event)
     level = event.get("log_level")
     if isinstance(level, LogLevel):
         copy["log_level"] = module.LogLevel.levelWithName(level.name)
+    for key in ("failure", "log_failure"):
+        failure = copy.get(key)
+        if isinstance(failure, Failure):
+            copy[key] = _twistedFailure(failure)
     publisher(copy)
+
+
+def _twistedFailure(failure: Failure) -> Any:
+    """The real Twisted's ``Failure`` for one of plait's (same value, same frames)."""
+    # Looked up, not imported: Twisted is loaded (that is why we are here)
+    # but is no dependency of plait, for type checkers either.
+    TwistedFailure: Any = sys.modules["twisted.python.failure"].Failure
+    value = failure.value if isinstance(failure.value, BaseException) else Exception(failure.value)
+    converted = TwistedFailure(value, failure.type, failure.tb)
+    converted.frames = list(failure.frames)
+    return converted
 
 
 # --- publishers ------------------------------------------------------------------------

@@ -404,7 +404,11 @@ class Deferred(Awaitable[_SelfResultT]):
         if self.debug:
             # The stack up to the caller (not this frame): who fired it.
             self._invoker = traceback.format_stack()[:-1]
-        self._fire(result)
+        # _fire's body, inlined: callback is the hot path of every Deferred.
+        self.called = True
+        self._canceller = None  # drop the reference: it can never run now
+        self.result = result
+        self._runCallbacks()
 
     def _fire(self, result: _SelfResultT | Failure) -> None:
         self.called = True

@@ -250,5 +250,28 @@ def logPrefixes(reactor):
     return _pair(reactor, clientMade, serverMade).addCallback(done)
 
 
+class BrokenStop(protocol.Factory):
+    noisy = False
+
+    def stopFactory(self):
+        raise RuntimeError("stopFactory failed")
+
+
+@scenario
+def stopListeningWhenStopFactoryRaises(reactor):
+    port = reactor.listenTCP(0, BrokenStop(), interface="127.0.0.1")
+    outcome = []
+    d = port.stopListening()
+    d.addCallbacks(lambda r: outcome.append(["callback", r]), lambda f: outcome.append(["errback", describe(f)]))
+
+    def check(_):
+        outcome.append(["connected", bool(port.connected)])
+        return outcome
+
+    waited = defer.Deferred()
+    reactor.callLater(0.05, waited.callback, None)
+    return waited.addCallback(check)
+
+
 if __name__ == "__main__":
     main()

@@ -25,6 +25,11 @@ Invariants:
   it, rather than silently mixing in the real Twisted.
 * The aliased module object is the plait module itself (no copies), so
   ``isinstance`` checks and monkeypatching behave the same under both names.
+* ``twisted.plugins`` is the one package served with a real path: the
+  program's own ``twisted/plugins`` directories on ``sys.path`` (never the
+  real Twisted's), so Twisted-style plugin modules load (``plait.plugin``).
+* A program runs as ``python program.py`` would run it: absolute
+  ``__file__``, its directory first on ``sys.path``.
 
 Tests: tests/integration/test_compat.py.
 """

@@ -308,10 +308,13 @@ class NullFile:
         """Nothing to close."""
 
 
-def StdioOnnaStick(isError: int = 0, encoding: str | None = None) -> LoggingFile:
+class StdioOnnaStick(LoggingFile):
     """A file whose lines are logged (Twisted's name for it): stderr-like if ``isError``."""
-    name, level = ("stderr", LogLevel.error) if isError else ("stdout", LogLevel.info)
-    return LoggingFile(_logger.Logger(name), level, encoding)
+
+    def __init__(self, isError: int = 0, encoding: str | None = None) -> None:
+        name, level = ("stderr", LogLevel.error) if isError else ("stdout", LogLevel.info)
+        super().__init__(_logger.Logger(name), level, encoding)
+        self.isError = isError
 
 
 logfile: Any = StdioOnnaStick(0)

@@ -221,3 +221,45 @@ def test_simpleResolverAdapterReportsOnlyIPv4(reactor: SelectorReactor, loggedEr
         results[name] = receiver.events[1:-1]
     assert results == {"ok.test": [IPv4Address("TCP", "127.0.0.7", 25)], "missing.test": [], "broken.test": []}
     assert len(loggedErrors.flush(OSError)) == 1
+
+
+# -- base.ThreadedResolver (issue 12) ----------------------------------------------
+
+
+def test_threadedResolverResolvesInAThread(reactor: Any) -> None:
+    from plait.base import ThreadedResolver
+    from tests.helpers import runUntil
+
+    resolver = ThreadedResolver(reactor)
+    assert runUntil(reactor, resolver.getHostByName("localhost")) == "127.0.0.1"
+    assert resolver._pending == {}
+    reactor._stopThreadPool()
+
+
+def test_threadedResolverTimesOut(reactor: Any, monkeypatch: Any) -> None:
+    """A lookup that outlives sum(timeout) fails with Twisted's message; its late
+    answer is ignored."""
+    import socket
+    import threading
+
+    from plait import error
+    from plait.base import ThreadedResolver
+    from tests.helpers import runUntil
+
+    release = threading.Event()
+
+    def slow(name: str) -> str:
+        release.wait(5)
+        return "127.0.0.1"
+
+    monkeypatch.setattr(socket, "gethostbyname", slow)
+    resolver = ThreadedResolver(reactor)
+    d = resolver.getHostByName("slow.example", timeout=(0.05,))
+    failures: list[Any] = []
+    d.addErrback(failures.append)
+    runUntil(reactor, d)
+    release.set()
+    [failure] = failures
+    assert failure.check(error.DNSLookupError)
+    assert failure.getErrorMessage() == "DNS lookup failed: address 'slow.example' not found: timeout error."
+    reactor._stopThreadPool()

@@ -393,3 +393,25 @@ def test_fileLogObserverEncodesForBinaryFiles() -> None:
     out = io.BytesIO()
     logger.FileLogObserver(out, lambda event: "é\n")({})
     assert out.getvalue() == "é\n".encode()
+
+
+def test_eventLoggingObserver(loggedErrors: Any) -> None:
+    """testing.EventLoggingObserver: a sequence of what it saw; createWithCleanup."""
+    from plait.testing import EventLoggingObserver
+
+    cleanups: list[Any] = []
+
+    class FakeCase:
+        def addCleanup(self, f: Any) -> None:
+            cleanups.append(f)
+
+    observer = EventLoggingObserver.createWithCleanup(FakeCase(), logger.globalLogPublisher)
+    logger.Logger(namespace="t").info("one")
+    logger.Logger(namespace="t").error("two")
+    assert len(observer) == 2
+    assert [logger.formatEvent(e) for e in observer] == ["one", "two"]
+    assert observer[-1]["log_level"] is LogLevel.error
+    for cleanup in cleanups:
+        cleanup()
+    assert observer not in logger.globalLogPublisher.observers
+    loggedErrors.flush()  # the "two" error event

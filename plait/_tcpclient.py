@@ -138,7 +138,11 @@ class Client(Connection):
             return None
         if status == 0 or status == errno.EISCONN:
             self.stopWriting()
-            return self._connected()
+            previous = _dispatchContext[0]  # _connected sets the log context
+            try:
+                return self._connected()
+            finally:
+                _dispatchContext[0] = previous
         self._connectFailed(status)
         return None
 

@@ -404,13 +404,6 @@ class Deferred(Awaitable[_SelfResultT]):
         if self.debug:
             # The stack up to the caller (not this frame): who fired it.
             self._invoker = traceback.format_stack()[:-1]
-        # _fire's body, inlined: callback is the hot path of every Deferred.
-        self.called = True
-        self._canceller = None  # drop the reference: it can never run now
-        self.result = result
-        self._runCallbacks()
-
-    def _fire(self, result: _SelfResultT | Failure) -> None:
         self.called = True
         self._canceller = None  # drop the reference: it can never run now
         self.result = result
@@ -435,7 +428,10 @@ class Deferred(Awaitable[_SelfResultT]):
             return
         if self.debug:
             self._invoker = traceback.format_stack()[:-1]
-        self._fire(fail)
+        self.called = True  # callback's steps, here so the stack above is errback's caller
+        self._canceller = None
+        self.result = fail
+        self._runCallbacks()
 
     def _alreadyCalled(self) -> None:
         """Swallow the call a canceller-less cancel() promised, else raise."""

@@ -590,7 +590,10 @@ class Connector(BaseConnector):
             try:
                 port = socket.getservbyname(port, "tcp")
             except OSError as e:
-                raise error.ServiceNameUnknownError(string=f"{e} ({port!r})") from e
+                # "8000" is the commonest slip (a port read from argv or a
+                # config file); say how to fix it rather than "not found".
+                hint = f"; pass the port as an int ({int(port)}), not a str" if port.isdecimal() else ""
+                raise error.ServiceNameUnknownError(string=f"{e} ({port!r}){hint}") from e
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer in 0..65535 or a service name, not {port!r}")
         if bindAddress is not None and not (

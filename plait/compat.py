@@ -1,7 +1,7 @@
 """Compatibility mode: run an unchanged Twisted client program on plait.
 
-Run a program with ``python -m plait.compat program.py [args...]`` or
-``python -m plait.compat -m package.module [args...]`` (``--help`` and
+Run a program with ``python3 -m plait.compat program.py [args...]`` or
+``python3 -m plait.compat -m package.module [args...]`` (``--help`` and
 ``--list`` say more), or, from Python, call ``plait.compat.install()``
 before the program's first ``twisted`` import.
 
@@ -185,7 +185,7 @@ def _splitArguments(argv: Sequence[str]) -> tuple[list[str], list[str]]:
         if arg.startswith("-m") and not arg.startswith("--"):
             return list(argv[: i + 1]), list(argv[i + 1 :])
         if arg == "--":
-            return list(argv[:i] + argv[i + 1 : i + 2]), list(argv[i + 2 :])
+            return [*argv[:i], *argv[i + 1 : i + 2]], list(argv[i + 2 :])
         if not arg.startswith("-") or arg == "-":
             return list(argv[: i + 1]), list(argv[i + 1 :])
     return list(argv), []
@@ -198,7 +198,7 @@ def listAliases() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m plait.compat [--list] (PROGRAM | -m MODULE) [ARG ...]``.
+    """``python3 -m plait.compat [--list] (PROGRAM | -m MODULE) [ARG ...]``.
 
     Runs the program as ``__main__`` with the alias finder installed.  Exit
     status 2 for a usage error or a program file that cannot be opened

@@ -6,7 +6,7 @@ Owns ``EPollReactor`` (a ``SelectorReactor`` that always polls with
     from twisted.internet import epollreactor
     epollreactor.install()
 
-works unchanged under ``python -m plait.compat``.  plait has one reactor
+works unchanged under ``python3 -m plait.compat``.  plait has one reactor
 class; this module only fixes its poller.
 
 Rules:

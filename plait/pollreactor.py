@@ -6,7 +6,7 @@ and ``install()``, so that a Twisted program's
     from twisted.internet import pollreactor
     pollreactor.install()
 
-works unchanged under ``python -m plait.compat``.  plait has one reactor
+works unchanged under ``python3 -m plait.compat``.  plait has one reactor
 class; this module only fixes its poller.
 
 Rules:

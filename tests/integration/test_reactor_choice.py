@@ -101,9 +101,11 @@ def test_secondInstallRaises(module: str) -> None:
         [
             sys.executable,
             "-c",
-            f"from plait import reactor\nfrom plait import {module}\n"
-            f"try:\n    {module}.install()\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
-            "reactor._close()\n",
+            (
+                f"from plait import reactor\nfrom plait import {module}\n"
+                f"try:\n    {module}.install()\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
+                "reactor._close()\n"
+            ),
         ],
         capture_output=True,
         text=True,
@@ -136,9 +138,11 @@ def test_secondInstallRaises(module: str) -> None:
             "epoll",
         ),
         (
-            "from twisted.internet.main import installReactor\n"
-            "from twisted.internet.pollreactor import PollReactor\n"
-            "installReactor(PollReactor())\n",
+            (
+                "from twisted.internet.main import installReactor\n"
+                "from twisted.internet.pollreactor import PollReactor\n"
+                "installReactor(PollReactor())\n"
+            ),
             "PollSelector",
         ),
     ],

@@ -77,18 +77,24 @@ def test_runningTheReactorFromInsideItself() -> None:
     [
         (
             "tcp:",
-            "missing 1 required positional argument: 'port' (a TCP client is tcp:HOST:PORT, "
-            "e.g. tcp:localhost:8000) in endpoint description 'tcp:'",
+            (
+                "missing 1 required positional argument: 'port' (a TCP client is tcp:HOST:PORT, "
+                "e.g. tcp:localhost:8000) in endpoint description 'tcp:'"
+            ),
         ),
         (
             "tcp:port=80",
-            "missing 1 required positional argument: 'host' (a TCP client is tcp:HOST:PORT, "
-            "e.g. tcp:localhost:8000) in endpoint description 'tcp:port=80'",
+            (
+                "missing 1 required positional argument: 'host' (a TCP client is tcp:HOST:PORT, "
+                "e.g. tcp:localhost:8000) in endpoint description 'tcp:port=80'"
+            ),
         ),
         (
             "tcp:timeout=3",
-            "missing 2 required positional arguments: 'host' and 'port' (a TCP client is "
-            "tcp:HOST:PORT, e.g. tcp:localhost:8000) in endpoint description 'tcp:timeout=3'",
+            (
+                "missing 2 required positional arguments: 'host' and 'port' (a TCP client is "
+                "tcp:HOST:PORT, e.g. tcp:localhost:8000) in endpoint description 'tcp:timeout=3'"
+            ),
         ),
     ],
 )
@@ -167,8 +173,10 @@ def test_returnValueSaysToReturn() -> None:
         warnings.simplefilter("always")
         d = work()
     assert [str(w.message) for w in caught] == [
-        "returnValue() is deprecated: use a plain 'return value' statement in the "
-        "@inlineCallbacks generator instead (Twisted deprecated returnValue in 24.7.0)"
+        (
+            "returnValue() is deprecated: use a plain 'return value' statement in the "
+            "@inlineCallbacks generator instead (Twisted deprecated returnValue in 24.7.0)"
+        )
     ]
     assert [w.category for w in caught] == [DeprecationWarning]
     assert successResultOf(d) == 1

@@ -220,7 +220,7 @@ def waitForPort(port: int, proc: subprocess.Popen[str], log: Path) -> None:
     pytest.fail(f"nothing listened on {port}: {log.read_text()}")
 
 
-def waitForLine(path: Path, line: str, proc: subprocess.Popen[str]) -> None:
+def waitForLine(path: Path, line: str, proc: subprocess.Popen[str], output: Path) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if path.exists() and line in path.read_text():
@@ -228,7 +228,7 @@ def waitForLine(path: Path, line: str, proc: subprocess.Popen[str]) -> None:
         if proc.poll() is not None:
             break
         time.sleep(0.02)
-    pytest.fail(f"{line!r} never appeared in {path}")
+    pytest.fail(f"{line!r} never appeared in {path}; the program said:\n{output.read_text()}")
 
 
 @pytest.mark.skipif(
@@ -238,6 +238,9 @@ def waitForLine(path: Path, line: str, proc: subprocess.Popen[str]) -> None:
 def test_ircLogBotPageRunsAsWritten(tmp_path: Path, shell: list[subprocess.Popen[str]]) -> None:
     """ircLogBot.md's three commands: the bot logs the line and answers the client."""
     server, bot, client = ircCommands()
+    # The page's commands run "with the README's environment active": python3
+    # is this interpreter (what activating .venv does to PATH).
+    activated = {**ENV, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
     port = str(freePort())
     assert "16667" in server and "16667" in bot and "16667" in client
     logFile = tmp_path / "test.log"
@@ -248,7 +251,7 @@ def test_ircLogBotPageRunsAsWritten(tmp_path: Path, shell: list[subprocess.Popen
             proc = subprocess.Popen(
                 ["bash", "-c", command],
                 cwd=ROOT,
-                env={**ENV, "TMPDIR": str(tmp_path)},  # mktemp -d: under tmp_path
+                env={**activated, "TMPDIR": str(tmp_path)},  # mktemp -d: under tmp_path
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -260,12 +263,12 @@ def test_ircLogBotPageRunsAsWritten(tmp_path: Path, shell: list[subprocess.Popen
     serverProc = background(server.replace("16667", port), serverLog)
     waitForPort(int(port), serverProc, serverLog)
     botProc = background(bot.replace("16667", port).replace("test.log", str(logFile)), botLog)
-    waitForLine(logFile, "[I have joined #test]", botProc)
+    waitForLine(logFile, "[I have joined #test]", botProc, botLog)
 
     result = subprocess.run(
         ["bash", "-c", client.replace("16667", port)],
         cwd=ROOT,
-        env=ENV,
+        env=activated,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -273,5 +276,5 @@ def test_ircLogBotPageRunsAsWritten(tmp_path: Path, shell: list[subprocess.Popen
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == ["<alice> twistedbot: hello", "<twistedbot> alice: I am a log bot"]
-    waitForLine(logFile, "<twistedbot> alice: I am a log bot", botProc)
+    waitForLine(logFile, "<twistedbot> alice: I am a log bot", botProc, botLog)
     assert "<alice> twistedbot: hello" in logFile.read_text()

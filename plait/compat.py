@@ -184,8 +184,8 @@ def _splitArguments(argv: Sequence[str]) -> tuple[list[str], list[str]]:
             return list(argv[: i + 2]), list(argv[i + 2 :])
         if arg.startswith("-m") and not arg.startswith("--"):
             return list(argv[: i + 1]), list(argv[i + 1 :])
-        if arg == "--":
-            return [*argv[:i], *argv[i + 1 : i + 2]], list(argv[i + 2 :])
+        if arg == "--":  # argparse understands "--" too: keep it
+            return list(argv[: i + 2]), list(argv[i + 2 :])
         if not arg.startswith("-") or arg == "-":
             return list(argv[: i + 1]), list(argv[i + 1 :])
     return list(argv), []

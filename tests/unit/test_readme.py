@@ -87,3 +87,22 @@ def test_pagesSayPython3(path: Path) -> None:
     """Commands say `python3` everywhere (the READMEs' spelling), never bare `python`."""
     bare = re.findall(r"(?<![\w/.])python (?:-m |examples/|\S+\.py)", path.read_text())
     assert bare == [], f"{path.name}: {bare}"
+
+
+def _publicModules() -> list[str]:
+    package = ROOT / "plait"
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if any(part.startswith("_") for part in parts):
+            continue  # private modules and packages' __init__
+        names.append("plait." + ".".join(parts))
+    return names
+
+
+@pytest.mark.parametrize("module", _publicModules())
+def test_moduleMapNamesEveryPublicModule(module: str) -> None:
+    """The README's module map has a row for every public plait module."""
+    text = README.read_text()
+    section = text[text.index("## Module map") : text.index("## What is in plait")]
+    assert f"`{module}`" in section, f"add a row for {module} to the README's module map"

@@ -23,7 +23,9 @@ Invariants:
 * The aliased module object is the plait module itself (no copies), so
   ``isinstance`` checks and monkeypatching behave the same under both names.
 
-Tests: tests/integration/test_compat.py.
+Tests: tests/integration/test_compat.py (the command, in subprocesses),
+tests/unit/test_compat_cli.py (its arguments), tests/integration/test_reactor_choice.py
+(Twisted's reactor installers).
 """
 
 from __future__ import annotations
@@ -233,20 +235,29 @@ def _runProgram(program: str, arguments: list[str]) -> None:
         raise SystemExit(2) from None
     install()
     sys.argv = [program, *arguments]
-    # python puts the program's directory first on sys.path, so that it can
-    # import the modules beside it.
-    sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
+    if not os.path.isdir(program):  # run_path puts a directory on sys.path itself
+        # python puts the program's directory first on sys.path, so that it
+        # can import the modules beside it.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
     runpy.run_path(program, run_name="__main__")
 
 
 def _runModule(module: str, arguments: list[str]) -> None:
     install()
+    missing: str | None = module
     try:
-        found = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        found = None
-    if found is None:
-        print(f"{_PROG}: No module named {module}", file=sys.stderr)
+        if importlib.util.find_spec(module) is not None:
+            missing = None
+    except ModuleNotFoundError as e:
+        # A parent package that is missing; any other error while importing
+        # the parents is the program's own and keeps its traceback.
+        if not e.name or not (module == e.name or module.startswith(e.name + ".")):
+            raise
+        missing = e.name
+    except ValueError:  # an empty or relative name
+        pass
+    if missing is not None:
+        print(f"{_PROG}: No module named {missing}", file=sys.stderr)
         raise SystemExit(1)
     sys.argv = [module, *arguments]
     runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -173,3 +173,23 @@ def test_twistedMainConstantsUnderCompat(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True ConnectionLost"
+
+
+def test_reactorClassesPollWithTheirPoller() -> None:
+    """EPollReactor polls with epoll itself, PollReactor with poll(), both SelectorReactors."""
+    from plait.selectreactor import SelectorReactor
+
+    made = []
+    if sys.platform.startswith("linux"):
+        from plait.epollreactor import EPollReactor
+
+        made.append((EPollReactor(), "epoll"))
+    from plait.pollreactor import PollReactor
+
+    made.append((PollReactor(), "PollSelector"))
+    for reactor, poller in made:
+        try:
+            assert isinstance(reactor, SelectorReactor)
+            assert reactor._poller.name == poller
+        finally:
+            reactor._close()

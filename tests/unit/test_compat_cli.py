@@ -82,11 +82,27 @@ def test_programNamedLikeAnOptionAfterDoubleDash(capsys: pytest.CaptureFixture[s
 
 def test_missingModule(capsys: pytest.CaptureFixture[str]) -> None:
     """-m with an unknown module (or one inside an unknown package): one line, exit status 1."""
-    for name in ["no_such_module_xyz", "no_such_package_xyz.mod"]:
+    for name, missing in [
+        ("no_such_module_xyz", "no_such_module_xyz"),
+        ("no_such_package_xyz.mod", "no_such_package_xyz"),
+        ("plait.no_such_module_xyz", "plait.no_such_module_xyz"),
+    ]:
         with pytest.raises(SystemExit) as info:
             compat.main(["-m", name])
         assert info.value.code == 1
-        assert capsys.readouterr().err == f"python3 -m plait.compat: No module named {name}\n"
+        assert capsys.readouterr().err == f"python3 -m plait.compat: No module named {missing}\n"
+
+
+def test_brokenParentPackageKeepsItsOwnError(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ImportError raised inside the program's own package is not hidden as 'No module named'."""
+    package = tmp_path / "brokenpkg_xyz"
+    package.mkdir()
+    (package / "__init__.py").write_text("import no_such_dependency_xyz\n")
+    (package / "mod.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError, match="no_such_dependency_xyz"):
+        compat.main(["-m", "brokenpkg_xyz.mod"])
+    monkeypatch.delitem(sys.modules, "brokenpkg_xyz", raising=False)
 
 
 def test_programRunsAsMainWithItsArguments(

@@ -1,11 +1,17 @@
 """Writing Clients: an ``Echo`` protocol and an ``EchoClientFactory``.
 
-Usage: python examples/echo_client.py [HOST] [PORT]
+Usage: python3 examples/echo_client.py [HOST] [PORT]
+
+Start the server first, in another terminal:
+``python3 examples/howto_server.py 1234``, then e.g.
+``python3 examples/echo_client.py localhost 1234``.
 
 From the howto's "ClientFactory" section: the factory prints each state it
-goes through, and the protocol copies whatever arrives to stdout.  One line
-differs from the howto: after the connection is lost we stop the reactor, so
-the program ends (the howto's version runs until interrupted).
+goes through, and the protocol copies whatever arrives to stdout.  Two lines
+differ from the howto: after the connection is lost or fails we stop the
+reactor, so the program ends (the howto's version runs until interrupted),
+and we print ``reason.getErrorMessage()`` rather than the ``Failure``
+itself, whose ``str()`` is a two-line ``[Failure instance: ...]``.
 """
 
 import sys
@@ -34,11 +40,11 @@ class EchoClientFactory(ClientFactory):
         return Echo()
 
     def clientConnectionLost(self, connector, reason):
-        print("Lost connection.  Reason:", reason)
+        print("Lost connection.  Reason:", reason.getErrorMessage())
         reactor.stop()
 
     def clientConnectionFailed(self, connector, reason):
-        print("Connection failed. Reason:", reason)
+        print("Connection failed. Reason:", reason.getErrorMessage())
         reactor.stop()
 
 

@@ -1,6 +1,10 @@
 """Writing Clients: ``Greeter`` with an endpoint and ``connectProtocol``.
 
-Usage: python examples/greeter.py [HOST] [PORT]
+Usage: python3 examples/greeter.py [HOST] [PORT]
+
+Start the server first, in another terminal:
+``python3 examples/howto_server.py 1234``, then e.g.
+``python3 examples/greeter.py localhost 1234``.
 
 "Simple, single-use clients": connect one protocol instance, send a message
 now, another a second later, hang up after two seconds.  The reply lines from

@@ -1,6 +1,10 @@
 """Writing Clients, older edition: ``Greeter`` connected with ``ClientCreator``.
 
-Usage: python examples/greeter_clientcreator.py [HOST] [PORT]
+Usage: python3 examples/greeter_clientcreator.py [HOST] [PORT]
+
+Start the server first, in another terminal:
+``python3 examples/howto_server.py 1234``, then e.g.
+``python3 examples/greeter_clientcreator.py localhost 1234``.
 
 Before endpoints, the howto used ``ClientCreator``: it builds the protocol
 from a class and its arguments, and its Deferred fires with the connected

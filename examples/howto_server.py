@@ -1,6 +1,6 @@
 """The server the "Writing Clients" examples talk to.
 
-Usage: python examples/howto_server.py [PORT] [--drop SECONDS]
+Usage: python3 examples/howto_server.py [PORT] [--drop SECONDS]
 
 On each connection it writes a greeting line, then echoes every line it
 receives back as ``echo: <line>``.  With ``--drop`` it closes each connection

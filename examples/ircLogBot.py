@@ -12,10 +12,10 @@ it answers
 and a private message gets a gentle reminder to talk in the channel.
 
 Run it with a channel, a log file and, optionally, a server and port
-(default 127.0.0.1 6667); examples/ircLogBot.md shows how to start a local
-ngircd for it:
+(default 127.0.0.1 6667).  Start the server first: examples/ircLogBot.md
+shows a throwaway ngircd on 127.0.0.1:16667, then
 
-    python examples/ircLogBot.py test test.log 127.0.0.1 6667
+    python3 examples/ircLogBot.py test test.log 127.0.0.1 16667
 
 logs the channel #test to test.log.  Differences from the howto: Python 3
 (``IRCClient`` methods take ``str``; the log file is opened as UTF-8 text),
@@ -132,13 +132,13 @@ class LogBotFactory(protocol.ClientFactory):
         connector.connect()
 
     def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
-        print("connection failed:", reason)
+        print("connection failed:", reason.getErrorMessage())
         reactor.stop()
 
 
 def main(argv: list[str]) -> None:
     if len(argv) not in (3, 4, 5):
-        sys.exit("usage: python ircLogBot.py <channel> <logfile> [host] [port]")
+        sys.exit("usage: python3 examples/ircLogBot.py <channel> <logfile> [host] [port]")
     channel, filename = argv[1], argv[2]
     host = argv[3] if len(argv) > 3 else "127.0.0.1"
     port = int(argv[4]) if len(argv) > 4 else 6667

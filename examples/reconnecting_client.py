@@ -1,6 +1,10 @@
 """Writing Clients, "Reconnection": ``connector.connect()`` from ``clientConnectionLost``.
 
-Usage: python examples/reconnecting_client.py [HOST] [PORT] [CONNECTIONS]
+Usage: python3 examples/reconnecting_client.py [HOST] [PORT] [CONNECTIONS]
+
+Start the server first, in another terminal:
+``python3 examples/howto_server.py 1235 --drop 0.5``, then e.g.
+``python3 examples/reconnecting_client.py localhost 1235``.
 
 The howto's factory reconnects for ever; this one stops the reactor after
 CONNECTIONS connections (default 3) so it can be run from a script.  Run it

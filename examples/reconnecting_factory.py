@@ -1,12 +1,17 @@
 """Writing Clients: the same client with ``ReconnectingClientFactory``.
 
-Usage: python examples/reconnecting_factory.py [HOST] [PORT] [CONNECTIONS]
+Usage: python3 examples/reconnecting_factory.py [HOST] [PORT] [CONNECTIONS]
+
+Start the server first, in another terminal:
+``python3 examples/howto_server.py 1235 --drop 0.5``, then e.g.
+``python3 examples/reconnecting_factory.py localhost 1235``.
 
 The factory retries with exponential back-off (first retry after
 ``initialDelay``) and must be told, with ``resetDelay()``, when a connection
 succeeded.  The howto's version runs for ever; this one stops after
-CONNECTIONS lost connections (default 3).  A short ``initialDelay`` keeps the
-demonstration quick.
+CONNECTIONS lost connections (default 3), and gives up after
+``maxRetries`` failed attempts in a row when nothing listens.  A short
+``initialDelay`` keeps the demonstration quick.
 """
 
 import sys
@@ -24,6 +29,7 @@ class Echo(Protocol):
 class EchoClientFactory(ReconnectingClientFactory):
     initialDelay = 0.1
     delay = 0.1
+    maxRetries = 3
 
     def __init__(self, connections):
         self.remaining = connections
@@ -48,6 +54,11 @@ class EchoClientFactory(ReconnectingClientFactory):
 
     def clientConnectionFailed(self, connector, reason):
         print("Connection failed. Reason:", reason.getErrorMessage())
+        if self.retries >= self.maxRetries:
+            print(f"Giving up after {self.retries + 1} failed attempts.")
+            self.stopTrying()
+            reactor.stop()
+            return
         ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
 
 

@@ -1,6 +1,10 @@
 """Writing Clients: ``WelcomeMessage``, a protocol that greets and hangs up.
 
-Usage: python examples/welcome_message.py [HOST] [PORT]
+Usage: python3 examples/welcome_message.py [HOST] [PORT]
+
+Start the server first, in another terminal:
+``python3 examples/howto_server.py 1234``, then e.g.
+``python3 examples/welcome_message.py localhost 1234``.
 
 The howto shows only the protocol; here a ``ClientFactory`` connects it and
 stops the reactor when the connection is gone.  The howto writes a ``str``;

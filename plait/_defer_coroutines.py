@@ -50,9 +50,12 @@ _P = ParamSpec("_P")
 #: registered ``collections.abc.Coroutine``.
 _COROUTINE_TYPES = (CoroutineType, GeneratorType, Coroutine)
 
+# Twisted's text names "twisted.internet.defer.returnValue ... in Twisted
+# 24.7.0"; under plait's name that reads as if plait had a 24.7.0, so say
+# what to write instead, and where the deprecation comes from.
 _RETURN_VALUE_DEPRECATED = (
-    "plait.defer.returnValue was deprecated in Twisted 24.7.0; "
-    "please use standard return statement instead"
+    "returnValue() is deprecated: use a plain 'return value' statement in the "
+    "@inlineCallbacks generator instead (Twisted deprecated returnValue in 24.7.0)"
 )
 
 

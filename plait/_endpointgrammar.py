@@ -10,7 +10,8 @@ endpoint types and the public ``clientFromString``/``serverFromString``.
 
 Rules: a malformed description raises ``ValueError``/``TypeError`` whose
 message names the bad part and ends with ``in endpoint description '...'``;
-an unknown prefix gives Twisted's exact ``Unknown endpoint type: 'xyz'``.
+an unknown prefix gives Twisted's ``Unknown endpoint type: 'xyz'``
+followed by the registered types (``(known types: tcp, ...)``).
 
 Plugins: a prefix the registry does not know is looked up, once, among the
 entry points of installed distributions (groups ``plait.endpoints.client``
@@ -107,6 +108,22 @@ def _takePositional(names: Sequence[str], args: Sequence[str], kwargs: dict[str,
     return merged
 
 
+def _requireArguments(params: dict[str, Any], names: Sequence[str], example: str) -> None:
+    """Raise Twisted's ``TypeError`` for missing arguments, plus an example.
+
+    Twisted lets the endpoint's constructor complain (``__init__() missing
+    1 required positional argument: 'port'``); that names a class the user
+    never wrote, so plait keeps the words and adds what a description of
+    this type looks like.
+    """
+    missing = [name for name in names if name not in params]
+    if missing:
+        count = len(missing)
+        listed = " and ".join(repr(name) for name in missing)
+        plural = "s" if count > 1 else ""
+        raise TypeError(f"missing {count} required positional argument{plural}: {listed} ({example})")
+
+
 _clientParsers: dict[str, Any] = {}
 _serverParsers: dict[str, Any] = {}
 
@@ -162,7 +179,10 @@ def _fromString(parsers: dict[str, Any], method: str, reactor: Any, description:
         if parser is not None:
             parsers[kind] = parser
     if parser is None:
-        raise ValueError(f"Unknown endpoint type: {kind!r}")
+        # Twisted's message, then the types that do exist: read at call
+        # time, so parsers registered by other modules are listed too.
+        known = ", ".join(sorted(parsers))
+        raise ValueError(f"Unknown endpoint type: {kind!r} (known types: {known})")
     try:
         return getattr(parser, method)(reactor, *args, **kwargs)
     except (TypeError, ValueError) as e:

@@ -43,6 +43,7 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
+from plait.abstract import _dataMustBeBytes
 from plait.address import IPv4Address
 from plait.failure import Failure
 from plait.interfaces import (
@@ -58,7 +59,7 @@ __all__ = ["FakeTransport", "IOPump", "connectedServerAndClient"]
 
 def _checkBytes(data: object) -> None:
     if not isinstance(data, bytes):
-        raise TypeError("Data must be bytes")
+        raise _dataMustBeBytes(data)
 
 
 

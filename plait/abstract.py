@@ -128,6 +128,24 @@ class _WriteSide(enum.Enum):
 _BLOCKED = object()
 
 
+def _dataMustBeBytes(data: object) -> TypeError:
+    """The ``TypeError`` for writing something that is not ``bytes``.
+
+    Twisted's message is ``Data must be bytes``; plait keeps it as the
+    prefix and adds the type it got and what to do instead, because
+    ``write("text")`` is the first mistake most newcomers make.  Every
+    plait transport (and the test doubles) raises this one.
+    """
+    kind = type(data).__name__
+    if isinstance(data, str):
+        hint = "encode text first, e.g. transport.write(text.encode('utf-8'))"
+    elif isinstance(data, (bytearray, memoryview)):
+        hint = "convert it with bytes(data)"
+    else:
+        hint = "a transport sends bytes only"
+    return TypeError(f"Data must be bytes, not {kind}: {hint}")
+
+
 @implementer(IConsumer, IPushProducer, IReadWriteDescriptor, ILoggingContext)
 class FileDescriptor:
     """A buffered, flow-controlled, orderly-closing stream transport (abstract).
@@ -268,12 +286,13 @@ class FileDescriptor:
     def write(self, data: bytes) -> None:
         """Buffer ``data`` for sending; it leaves at the end of this reactor turn.
 
-        ``data`` must be ``bytes`` (``TypeError("Data must be bytes")``
-        otherwise).  Empty data is ignored, and so is everything written
-        once the connection is gone or its write side was shut down.
+        ``data`` must be ``bytes`` (otherwise ``TypeError("Data must be
+        bytes, not str: ...")``, see ``_dataMustBeBytes``).  Empty data is
+        ignored, and so is everything written once the connection is gone
+        or its write side was shut down.
         """
         if not isinstance(data, bytes):
-            raise TypeError("Data must be bytes")
+            raise _dataMustBeBytes(data)
         if not data or not self._acceptingWrites:
             return
         self._buffer.append(data)
@@ -288,7 +307,7 @@ class FileDescriptor:
         items = list(iovec)
         for item in items:
             if not isinstance(item, bytes):
-                raise TypeError("Data must be bytes")
+                raise _dataMustBeBytes(item)
         for item in items:
             self.write(item)
 

@@ -388,9 +388,13 @@ class ReactorBase(PluggableResolverMixin):
     def startRunning(self, installSignalHandlers: bool = True) -> None:
         """Enter the startup phases; ``run()`` calls this, users should not."""
         if self._state is _S.STOPPED:
-            raise error.ReactorNotRestartable()
+            raise error.ReactorNotRestartable(
+                "the reactor has already run and stopped, and a reactor cannot be run twice: "
+                "call reactor.run() once, after setting everything up, and reactor.stop() "
+                "when the whole program is done (task.react(main) does both)"
+            )
         if self._state is not _S.IDLE:
-            raise error.ReactorAlreadyRunning()
+            raise error.ReactorAlreadyRunning("reactor.run() was called while the reactor is already running")
         self._installSignalHandlers = installSignalHandlers
         self._ioThread = _dispatchContext[1] = threading.get_ident()
         self._setState(_S.STARTING)

@@ -1,12 +1,9 @@
 """Compatibility mode: run an unchanged Twisted client program on plait.
 
-Usage::
-
-    python -m plait.compat program.py [args...]
-    python -m plait.compat -m package.module [args...]
-
-or, from Python, ``plait.compat.install()`` before the program's first
-``twisted`` import.
+Run a program with ``python3 -m plait.compat program.py [args...]`` or
+``python3 -m plait.compat -m package.module [args...]`` (``--help`` and
+``--list`` say more), or, from Python, call ``plait.compat.install()``
+before the program's first ``twisted`` import.
 
 What it owns: an import hook (a ``sys.meta_path`` finder placed first, so it
 wins even when the real Twisted is installed) that answers every
@@ -31,14 +28,18 @@ Invariants:
 * A program runs as ``python program.py`` would run it: absolute
   ``__file__``, its directory first on ``sys.path``.
 
-Tests: tests/integration/test_compat.py.
+Tests: tests/integration/test_compat.py (the command, in subprocesses),
+tests/unit/test_compat_cli.py (its arguments), tests/integration/test_reactor_choice.py
+(Twisted's reactor installers).
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import runpy
 import sys
@@ -60,6 +61,10 @@ ALIASES: dict[str, str] = {
     "twisted.internet.abstract": "plait.abstract",
     "twisted.internet.tcp": "plait.tcp",
     "twisted.internet.selectreactor": "plait.selectreactor",
+    "twisted.internet.epollreactor": "plait.epollreactor",
+    "twisted.internet.pollreactor": "plait.pollreactor",
+    "twisted.internet.default": "plait.selectreactor",
+    "twisted.internet.main": "plait.main",
     "twisted.internet.testing": "plait.testing",
     "twisted.test.proto_helpers": "plait.testing",
     "twisted.python.failure": "plait.failure",
@@ -155,7 +160,7 @@ class TwistedAliasFinder(importlib.abc.MetaPathFinder):
         if fullname == "twisted" or fullname.startswith("twisted."):
             raise ImportError(
                 f"{fullname} is not provided by plait's compatibility mode "
-                f"(plait provides: {', '.join(sorted(ALIASES))})",
+                f"('python3 -m plait.compat --list' shows the {len(ALIASES)} Twisted modules it serves)",
                 name=fullname,
             )
         return None
@@ -178,28 +183,128 @@ def install() -> TwistedAliasFinder:
     return finder
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m plait.compat program.py args`` / ``-m module args``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[1].strip())
-        raise SystemExit(0 if args else 2)
-    install()
-    if args[0] == "-m":
-        if len(args) < 2:
-            raise SystemExit("plait.compat: -m needs a module name")
-        sys.argv = args[1:]
-        runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+_PROG = "python3 -m plait.compat"
+
+_DESCRIPTION = """\
+Run a Twisted program unchanged on plait: every 'twisted.*' module the
+program imports is served by the plait module of the same role (see --list);
+any other Twisted module is refused with an ImportError that names it.
+Everything after PROGRAM (or -m MODULE) is passed to the program as its
+sys.argv, as with python3 itself."""
+
+_EPILOG = """\
+examples:
+  python3 -m plait.compat echo_client.py 127.0.0.1 8000
+  python3 -m plait.compat -m mypackage.client --verbose
+  python3 -m plait.compat --list"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        usage=f"{_PROG} [-h] [--list] (PROGRAM | -m MODULE) [ARG ...]",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--list", action="store_true", help="list the Twisted modules plait serves, and exit")
+    parser.add_argument("-m", dest="module", metavar="MODULE", help="run library module MODULE as a script")
+    parser.add_argument("program", nargs="?", metavar="PROGRAM", help="the program file to run")
+    parser.add_argument("args", nargs="*", metavar="ARG", help="passed to the program in sys.argv[1:]")
+    return parser
+
+
+def _splitArguments(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(ours, theirs)``: the options before the program, and the rest.
+
+    As with ``python`` itself, the first argument that is not an option (the
+    program), or the argument after ``-m``, ends plait's own options: all
+    that follows belongs to the program, even if it looks like an option.
+    """
+    for i, arg in enumerate(argv):
+        if arg == "-m":
+            return list(argv[: i + 2]), list(argv[i + 2 :])
+        if arg.startswith("-m") and not arg.startswith("--"):
+            return list(argv[: i + 1]), list(argv[i + 1 :])
+        if arg == "--":  # argparse understands "--" too: keep it
+            return list(argv[: i + 2]), list(argv[i + 2 :])
+        if not arg.startswith("-") or arg == "-":
+            return list(argv[: i + 1]), list(argv[i + 1 :])
+    return list(argv), []
+
+
+def listAliases() -> str:
+    """The ``--list`` text: one ``twisted.X  plait.Y`` line per served module."""
+    width = max(len(name) for name in ALIASES)
+    return "\n".join(f"{name:<{width}}  {ALIASES[name]}" for name in sorted(ALIASES))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python3 -m plait.compat [--list] (PROGRAM | -m MODULE) [ARG ...]``.
+
+    Runs the program as ``__main__`` with the alias finder installed.  Exit
+    status 2 for a usage error or a program file that cannot be opened
+    (as ``python`` does), 1 for a module ``-m`` cannot find; otherwise the
+    program's own.
+    """
+    parser = _parser()
+    ours, theirs = _splitArguments(list(sys.argv[1:] if argv is None else argv))
+    options = parser.parse_args(ours)
+    if options.list:
+        print(listAliases())
+        return
+    if options.module is None and options.program is None:
+        parser.print_usage(sys.stderr)
+        parser.exit(2, f"{_PROG}: error: give a PROGRAM to run or -m MODULE (--help explains)\n")
+    arguments = [*options.args, *theirs]
+    if options.module is not None:
+        _runModule(options.module, arguments)
     else:
-        sys.argv = args
-        # As ``python program.py`` does: ``__file__`` is absolute (warnings and
-        # tracebacks name the file as under Twisted) and the program's own
-        # directory is first on sys.path (its sibling modules, its
-        # twisted/plugins/).  The directory ``-m`` put there stays after
-        # it: plait itself may be importable only from there.
-        path = os.path.abspath(args[0])
-        sys.path.insert(0, os.path.dirname(path))
-        runpy.run_path(path, run_name="__main__")
+        _runProgram(options.program, arguments)
+
+
+def _runProgram(program: str, arguments: list[str]) -> None:
+    try:
+        # Open it the way python does, to report the same one-line error.
+        with open(program, "rb"):
+            pass
+    except IsADirectoryError:
+        pass  # a directory with __main__.py, as python runs it
+    except OSError as e:
+        print(f"{_PROG}: can't open file {program!r}: [Errno {e.errno}] {e.strerror}", file=sys.stderr)
+        raise SystemExit(2) from None
+    install()
+    sys.argv = [program, *arguments]
+    if not os.path.isdir(program):  # run_path puts a directory on sys.path itself
+        # As ``python program.py`` does: ``__file__`` is absolute (warnings
+        # and tracebacks name the file as under Twisted) and the program's
+        # own directory is first on sys.path (its sibling modules, its
+        # twisted/plugins/).  The directory ``-m`` put there stays after it:
+        # plait itself may be importable only from there.
+        program = os.path.abspath(program)
+        sys.path.insert(0, os.path.dirname(program))
+    runpy.run_path(program, run_name="__main__")
+
+
+def _runModule(module: str, arguments: list[str]) -> None:
+    install()
+    missing: str | None = module
+    try:
+        if importlib.util.find_spec(module) is not None:
+            missing = None
+    except ModuleNotFoundError as e:
+        # A parent package that is missing; any other error while importing
+        # the parents is the program's own and keeps its traceback.
+        if not e.name or not (module == e.name or module.startswith(e.name + ".")):
+            raise
+        missing = e.name
+    except ValueError:  # an empty or relative name
+        pass
+    if missing is not None:
+        print(f"{_PROG}: No module named {missing}", file=sys.stderr)
+        raise SystemExit(1)
+    sys.argv = [module, *arguments]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":

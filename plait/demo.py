@@ -1,6 +1,6 @@
 """plait's main demonstration: the "Writing Clients" howto, in one process.
 
-Run it with ``python -m plait.demo``.  It starts the howto server on a free
+Run it with ``python3 -m plait.demo``.  It starts the howto server on a free
 loopback port (``listenTCP``), then runs each client of Twisted's "Writing
 Clients" howto against it, one after the other, printing what each does:
 

@@ -62,6 +62,7 @@ from plait._endpointgrammar import (
     _clientFromString,
     _registerClientParser,
     _registerServerParser,
+    _requireArguments,
     _serverFromString,
     _takePositional,
     _toInt,
@@ -620,6 +621,7 @@ class _TCPClientParser:
 
     def parseStreamClient(self, reactor: Any, *args: str, **kwargs: str) -> Any:
         params: dict[str, Any] = _takePositional(("host", "port"), args, kwargs)
+        _requireArguments(params, ("host", "port"), "a TCP client is tcp:HOST:PORT, e.g. tcp:localhost:8000")
         if "port" in params:
             params["port"] = _toInt("port", params["port"], isPort=True)
         if "timeout" in params:
@@ -639,6 +641,9 @@ class _TCPServerParser:
 
     def parseStreamServer(self, reactor: Any, *args: str, **kwargs: str) -> Any:
         params: dict[str, Any] = _takePositional(("port", "interface", "backlog"), args, kwargs)
+        _requireArguments(
+            params, ("port",), f"a TCP server is {self.prefix}:PORT, e.g. {self.prefix}:8000:interface=127.0.0.1"
+        )
         if "port" in params:
             params["port"] = _toInt("port", params["port"], isPort=True)
         if "backlog" in params:

@@ -559,10 +559,14 @@ class Connector(BaseConnector):
         if not isinstance(host, str):
             raise TypeError(f"host must be a str, not {host!r}")
         if isinstance(port, str):
+            name = port
             try:
-                port = socket.getservbyname(port, "tcp")
+                port = socket.getservbyname(name, "tcp")
             except OSError as e:
-                raise error.ServiceNameUnknownError(string=f"{e} ({port!r})") from e
+                # "8000" is the commonest slip (a port read from argv or a
+                # config file); say how to fix it rather than "not found".
+                hint = f"; pass the port as an int ({int(name)}), not a str" if name.isdecimal() else ""
+                raise error.ServiceNameUnknownError(string=f"{e} ({name!r}){hint}") from e
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer in 0..65535 or a service name, not {port!r}")
         if bindAddress is not None and not (

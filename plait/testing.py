@@ -33,6 +33,7 @@ from zope.interface import implementer
 from plait import error
 from plait._iosim import FakeTransport, IOPump, connectedServerAndClient
 from plait._logobservers import EventLoggingObserver
+from plait.abstract import _dataMustBeBytes
 from plait.address import IPv4Address, IPv6Address, UNIXAddress
 from plait.defer import Deferred
 from plait.failure import Failure
@@ -83,7 +84,7 @@ __all__ = [
 
 def _checkBytes(data: object) -> None:
     if not isinstance(data, bytes):
-        raise TypeError("Data must be bytes")
+        raise _dataMustBeBytes(data)
 
 
 def _isIPv6Literal(host: str) -> bool:

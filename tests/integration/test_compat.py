@@ -182,3 +182,120 @@ def test_pythonCompatPieces(tmp_path: Path) -> None:
     result = runCompat(str(program))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "a b'b' b'3' [b'x', b'y']"
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_noArgumentsPrintsUsageAndExits2() -> None:
+    """Without a program, usage and a one-line error go to stderr, exit status 2."""
+    result = runCompat()
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "usage: python3 -m plait.compat [-h] [--list] (PROGRAM | -m MODULE) [ARG ...]",
+        "python3 -m plait.compat: error: give a PROGRAM to run or -m MODULE (--help explains)",
+    ]
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_helpExplainsTheCommand(flag: str) -> None:
+    """--help prints the usage, what the command does, its options and examples."""
+    result = runCompat(flag)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("usage: python3 -m plait.compat [-h] [--list] (PROGRAM | -m MODULE) [ARG ...]\n")
+    for expected in [
+        "Run a Twisted program unchanged on plait",
+        "--list      list the Twisted modules plait serves, and exit",
+        "-m MODULE   run library module MODULE as a script",
+        "python3 -m plait.compat echo_client.py 127.0.0.1 8000",
+    ]:
+        assert expected in out, out
+
+
+def test_missingProgramIsOneLineAndExitStatus2(tmp_path: Path) -> None:
+    """A program file that does not exist is reported in one line, as python does."""
+    missing = tmp_path / "nosuch.py"
+    result = runCompat(str(missing))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"python3 -m plait.compat: can't open file {str(missing)!r}: [Errno 2] No such file or directory\n"
+    )
+
+
+def test_missingModuleIsOneLineAndExitStatus1() -> None:
+    """-m with a module that does not exist: one line, exit status 1 (python's)."""
+    result = runCompat("-m", "no_such_module_here")
+    assert result.returncode == 1
+    assert result.stderr == "python3 -m plait.compat: No module named no_such_module_here\n"
+
+
+def test_dashMWithoutAModuleIsAUsageError() -> None:
+    """-m alone is a usage error (exit status 2) naming the option."""
+    result = runCompat("-m")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == "python3 -m plait.compat: error: argument -m: expected one argument"
+
+
+def test_listNamesEveryServedModule() -> None:
+    """--list prints one 'twisted.X  plait.Y' line per alias, sorted."""
+    from plait.compat import ALIASES
+
+    result = runCompat("--list")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert rows == [[name, ALIASES[name]] for name in sorted(ALIASES)]
+    assert ["twisted.internet.epollreactor", "plait.epollreactor"] in rows
+
+
+def test_argumentsAfterTheProgramAreTheProgramsEvenIfTheyLookLikeOptions(tmp_path: Path) -> None:
+    """Everything after PROGRAM is the program's sys.argv[1:], --list and -m included."""
+    program = tmp_path / "args.py"
+    program.write_text("import sys\nprint(sys.argv)\n")
+    result = runCompat(str(program), "--list", "-m", "x", "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr([str(program), "--list", "-m", "x", "--help"])
+
+
+def test_programImportsTheModulesBesideIt(tmp_path: Path) -> None:
+    """As with python, the program's own directory is on sys.path."""
+    (tmp_path / "helper_beside.py").write_text("VALUE = 'found beside the program'\n")
+    program = tmp_path / "main.py"
+    program.write_text("import helper_beside\nprint(helper_beside.VALUE)\n")
+    result = runCompat(str(program))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "found beside the program"
+
+
+def test_programExitStatusIsKept(tmp_path: Path) -> None:
+    """The program's own exit status is the command's."""
+    program = tmp_path / "fails.py"
+    program.write_text("raise SystemExit(3)\n")
+    assert runCompat(str(program)).returncode == 3
+
+
+def test_dashMPassesItsArguments(tmp_path: Path) -> None:
+    """-m MODULE ARG...: the arguments (options too) reach the module's sys.argv."""
+    (tmp_path / "argsmod.py").write_text("import sys\nprint(sys.argv[1:])\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "plait.compat", "-m", "argsmod", "-v", "x"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=TIMEOUT,
+        env={**ENV, "PYTHONPATH": f"{ROOT}:{tmp_path}"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['-v', 'x']"
+
+
+def test_unservedModuleOfAServedPackageIsAClearImportError(tmp_path: Path) -> None:
+    """A module missing from ALIASES inside twisted.internet is refused by name."""
+    program = tmp_path / "gtk.py"
+    program.write_text("from twisted.internet import gireactor\n")
+    result = runCompat(str(program))
+    assert result.returncode == 1
+    assert "twisted.internet.gireactor is not provided by plait's compatibility mode" in result.stderr

@@ -158,9 +158,9 @@ def test_writesInsideALoopCallbackFlushWhenItReturns(
 @pytest.mark.parametrize("bad", ["text", bytearray(b"x"), memoryview(b"x"), 1])
 def test_writeRejectsNonBytes(fd: _Descriptor, bad: Any) -> None:
     """write() raises TypeError("Data must be bytes") for anything but bytes."""
-    with pytest.raises(TypeError, match="^Data must be bytes$"):
+    with pytest.raises(TypeError, match="^Data must be bytes"):
         fd.write(bad)
-    with pytest.raises(TypeError, match="^Data must be bytes$"):
+    with pytest.raises(TypeError, match="^Data must be bytes"):
         fd.writeSequence([b"ok", bad])
     assert fd.dataBuffer == b""
 

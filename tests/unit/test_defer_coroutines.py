@@ -442,8 +442,8 @@ def test_returnValueWorksAndWarns() -> None:
     with pytest.warns(DeprecationWarning) as record:
         d = work()
     expected = (
-        "plait.defer.returnValue was deprecated in Twisted 24.7.0; "
-        "please use standard return statement instead"
+        "returnValue() is deprecated: use a plain 'return value' statement in the "
+        "@inlineCallbacks generator instead (Twisted deprecated returnValue in 24.7.0)"
     )
     assert [str(w.message) for w in record] == [expected]
     assert successResultOf(d) == "old style"

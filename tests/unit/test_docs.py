@@ -1,8 +1,8 @@
 """The documentation's references to code still point at real code.
 
-``docs/tour.md`` walks through plait naming functions as dotted paths in
-backticks (``plait.tcp.Client.doWrite``); every such name must resolve, so a
-rename that forgets the tour fails here.  Importing ``plait.reactor`` would
+``docs/tour.md`` and ``docs/deferreds.md`` walk through plait naming
+functions as dotted paths in backticks (``plait.tcp.Client.doWrite``); every
+such name must resolve, so a rename that forgets a page fails here.  Importing ``plait.reactor`` would
 install a global reactor, so that module is never imported.
 """
 
@@ -46,4 +46,15 @@ def test_tourNamesSomething() -> None:
 @pytest.mark.parametrize("dotted", _references("tour.md"))
 def test_tourReferenceExists(dotted: str) -> None:
     """Each dotted name in docs/tour.md resolves to a module, class or function."""
+    _resolve(dotted)
+
+
+def test_deferredsChapterNamesSomething() -> None:
+    """The Deferreds chapter references code too."""
+    assert len(_references("deferreds.md")) > 10
+
+
+@pytest.mark.parametrize("dotted", _references("deferreds.md"))
+def test_deferredsReferenceExists(dotted: str) -> None:
+    """Each dotted name in docs/deferreds.md resolves to a module, class or function."""
     _resolve(dotted)

@@ -81,9 +81,10 @@ LAYERS: dict[str, int] = {
 
 # Modules outside the layers: they may import anything, and no library
 # module may import them.  ``_iosim`` is the part of ``testing`` that lives
-# in its own file.  ``__init__`` is the ``plait`` package itself.
+# in its own file; ``epollreactor``/``pollreactor`` are installers, like
+# ``reactor``.  ``__init__`` is the ``plait`` package itself.
 UNLAYERED: frozenset[str] = frozenset(
-    {"__init__", "reactor", "testing", "_iosim", "demo", "compat"}
+    {"__init__", "reactor", "testing", "_iosim", "demo", "compat", "epollreactor", "pollreactor"}
 )
 
 # Same-layer imports that internals.md allows: (importer, imported) fnmatch

@@ -110,6 +110,7 @@ class Client(Connection):
     """
 
     _literal = False  # the host is an IP address: no resolution needed
+    _tlsClientDefault = True  # startTLS() makes this end the TLS client
 
     def __init__(
         self, host: str, port: int, bindAddress: Any, connector: Any, reactor: Any

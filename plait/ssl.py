@@ -1,0 +1,99 @@
+"""TLS settings, certificates and trust (``twisted.internet.ssl``), on the standard library.
+
+What it owns: the public names of Twisted's ``twisted.internet.ssl``, with
+Twisted's signatures.  The work is done in three private modules:
+``plait._sslverify`` (``CertificateOptions``, versions, trust roots,
+ciphers), ``plait._sslclient`` (``optionsForClientTLS``, the older context
+factories) and ``plait._sslcert`` (certificates and keys).  TLS itself (the
+handshake, encryption, closing) is ``plait.tls``.
+
+Only the standard library's ``ssl`` module is needed to make and accept
+verified TLS connections, with certificates loaded from PEM; the optional
+``cryptography`` package (``pip install 'plait[tls]'``) adds reading
+certificate fields and making keys and certificates.
+
+How verification is decided:
+
+* ``optionsForClientTLS(hostname, trustRoot=platformTrust())`` -- the path
+  to use -- checks the chain against ``trustRoot`` and the host name
+  against the certificate's subjectAltName, inside the handshake.
+* ``CertificateOptions(trustRoot=...)`` checks the chain only; without
+  ``trustRoot`` it checks nothing (Twisted's defaults, kept).
+* ``ClientContextFactory()`` checks nothing; plait logs a warning.
+* The ``ssl:`` and ``tls:`` endpoint strings always verify (see
+  ``plait._tlsendpoints``).
+
+Tests: tests/unit/test_sslverify.py, tests/unit/test_sslcert.py,
+tests/unit/test_ssl_nocryptography.py, tests/integration/test_tls_peers.py.
+"""
+
+from __future__ import annotations
+
+from plait._sslcert import (
+    DN,
+    FILETYPE_ASN1,
+    FILETYPE_PEM,
+    TYPE_EC,
+    TYPE_RSA,
+    Certificate,
+    CertificateRequest,
+    DistinguishedName,
+    KeyPair,
+    PrivateCertificate,
+    PublicKey,
+)
+from plait._sslclient import (
+    ClientContextFactory,
+    ClientTLSOptions,
+    ContextFactory,
+    DefaultOpenSSLContextFactory,
+    ProtocolNegotiationSupport,
+    optionsForClientTLS,
+    protocolNegotiationMechanisms,
+)
+from plait._sslverify import (
+    AcceptableCiphers,
+    CertificateOptions,
+    DiffieHellmanParameters,
+    OpenSSLCertificateAuthorities,
+    OpenSSLCertificateOptions,
+    OpenSSLCipher,
+    OpenSSLDefaultPaths,
+    TLSVersion,
+    VerificationError,
+    platformTrust,
+    trustRootFromCertificates,
+)
+from plait.error import CertificateError, VerifyError
+
+#: Twisted's flag: TLS is available (it always is: the standard library has it).
+supported = True
+
+__all__ = [
+    "DN",
+    "AcceptableCiphers",
+    "Certificate",
+    "CertificateOptions",
+    "CertificateRequest",
+    "ClientContextFactory",
+    "ContextFactory",
+    "DefaultOpenSSLContextFactory",
+    "DiffieHellmanParameters",
+    "DistinguishedName",
+    "KeyPair",
+    "OpenSSLDefaultPaths",
+    "PrivateCertificate",
+    "ProtocolNegotiationSupport",
+    "TLSVersion",
+    "VerificationError",
+    "optionsForClientTLS",
+    "platformTrust",
+    "protocolNegotiationMechanisms",
+    "trustRootFromCertificates",
+]
+
+# Also importable, as in Twisted's module (not in its __all__).
+_alsoPublic = (
+    CertificateError, ClientTLSOptions, FILETYPE_ASN1, FILETYPE_PEM, OpenSSLCertificateAuthorities,
+    OpenSSLCertificateOptions, OpenSSLCipher, PublicKey, TYPE_EC, TYPE_RSA, VerifyError,
+)

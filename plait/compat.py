@@ -61,6 +61,9 @@ ALIASES: dict[str, str] = {
     "twisted.logger": "plait.logger",
     "twisted.protocols.basic": "plait.protocols.basic",
     "twisted.words.protocols.irc": "plait.protocols.irc",
+    # TLS (issue 10)
+    "twisted.internet.ssl": "plait.ssl",
+    "twisted.protocols.tls": "plait.tls",
 }
 
 

@@ -66,6 +66,7 @@ from plait._endpointgrammar import (
     _toInt,
     quoteStringArgument,
 )
+from plait._tlsendpoints import SSL4ClientEndpoint, SSL4ServerEndpoint, wrapClientTLS, wrapServerTLS
 from plait.address import HostnameAddress, IPv4Address, IPv6Address
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure
@@ -86,6 +87,8 @@ from plait.protocol import ClientFactory, Factory, Protocol, connectionDone
 
 __all__ = [
     "HostnameEndpoint",
+    "SSL4ClientEndpoint",
+    "SSL4ServerEndpoint",
     "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",
@@ -94,6 +97,8 @@ __all__ = [
     "connectProtocol",
     "quoteStringArgument",
     "serverFromString",
+    "wrapClientTLS",
+    "wrapServerTLS",
 ]
 
 

@@ -278,7 +278,10 @@ class TLSMemoryBIOProtocol(Protocol):
             return fail(self._reason or Failure(error.ConnectionLost()))
 
         def cancel(d: Deferred[None]) -> None:
-            self._reason = Failure(error.ConnectingCancelledError(self.transport.getPeer()))
+            # Fired here, so the loss that follows the abort finds it gone.
+            if self._waiters is not None and d in self._waiters:
+                self._waiters.remove(d)
+            d.errback(Failure(error.ConnectingCancelledError(self.transport.getPeer())))
             self.abortConnection()
 
         d: Deferred[None] = Deferred(cancel)

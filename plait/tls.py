@@ -32,7 +32,8 @@ Rules:
 * Writes made before the handshake completes are held (a streaming
   producer is paused past ``bufferSize``) and sent encrypted after it; they
   are never sent in clear and are dropped if the handshake fails.
-* ``loseConnection`` sends what was written, then ``close_notify``, then
+* ``loseConnection`` completes a handshake in progress, sends what was
+  written, then ``close_notify``, then
   waits up to ``closeTimeout`` seconds for the peer's before closing the
   transport; writes made in between still go out (as on TCP).  A close
   without the peer's ``close_notify`` (a truncation) is ``ConnectionLost``.
@@ -174,6 +175,7 @@ class TLSMemoryBIOProtocol(Protocol):
     _mySide = _SIDE_OPEN
     _peerSide = _SIDE_OPEN
     _halfClose = False  # loseWriteConnection (not loseConnection) closes our side
+    _peerEnded = False  # the peer closed first: close without waiting for a producer
     _aborted = False
     _readPaused = False
     _reason: Failure | None = None  # why TLS failed, reported instead of the transport's
@@ -349,6 +351,7 @@ class TLSMemoryBIOProtocol(Protocol):
         if self._mySide is _SIDE_OPEN:
             self._mySide = _SIDE_CLOSING
         self._halfClose = False  # reply with ours, then close
+        self._peerEnded = True  # ... without waiting for a producer, as TCP would
 
     def writeConnectionLost(self) -> None:
         """The transport's sending side was shut (not something TLS does itself)."""
@@ -464,12 +467,11 @@ class TLSMemoryBIOProtocol(Protocol):
     def _settleClose(self) -> None:
         """Send ``close_notify`` once everything before it is out."""
         if self._phase is _HANDSHAKING:
-            if not self._plain:
-                # Nothing to say: closing needs no handshake (Twisted aborts here).
-                self._mySide = _SIDE_SHUT
-                self._closeTransport()
-            return  # else: the held writes go out after the handshake first
-        if self._phase is not _OPEN or self._plain or self._producer is not None:
+            # Finish the handshake first, so the peer sees a clean close
+            # (Twisted aborts here); handshakeTimeout bounds the wait, and
+            # abortConnection() is the way to give up at once.
+            return
+        if self._phase is not _OPEN or self._plain or (self._producer is not None and not self._peerEnded):
             return
         self._mySide = _SIDE_SHUT
         try:

@@ -45,7 +45,7 @@ from typing import Any, ParamSpec
 
 from zope.interface import implementer
 
-from plait._sslcert import Certificate, KeyPair
+from plait._sslcert import FILETYPE_PEM, Certificate, KeyPair
 from plait.interfaces import (
     IAcceptableCiphers,
     ICipher,
@@ -267,7 +267,7 @@ def _keyMatchesCertificate(key: KeyPair, cert: Certificate) -> bool:
         import cryptography  # noqa: F401
     except ImportError:
         try:
-            _loadCertChain(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), cert.dumpPEM(), key.dump(1))
+            _loadCertChain(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), cert.dump(FILETYPE_PEM), key.dump(FILETYPE_PEM))
         except ValueError:
             return False
         return True
@@ -514,7 +514,8 @@ class CertificateOptions:
         context.minimum_version = _STDLIB_VERSIONS[self._minimum]
         if self._maximum is not None:
             context.maximum_version = _STDLIB_VERSIONS[self._maximum]
-        context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
+        # No renegotiation (TLS 1.2; 1.3 has none): refused with an alert.
+        context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE | ssl.OP_NO_RENEGOTIATION
         if self.enableSingleUseKeys:
             context.options |= ssl.OP_SINGLE_DH_USE | ssl.OP_SINGLE_ECDH_USE
         if not self.enableSessionTickets:
@@ -524,8 +525,9 @@ class CertificateOptions:
                 # nobody here resumes sessions with them.
                 context.num_tickets = 0
         if self.certificate is not None and self.privateKey is not None:
-            chain = b"".join(c.dumpPEM() for c in [self.certificate, *self.extraCertChain])
-            _loadCertChain(context, chain, self.privateKey.dump(1))
+            # dump(), not dumpPEM(): a PrivateCertificate's dumpPEM adds its key.
+            chain = b"".join(c.dump(FILETYPE_PEM) for c in [self.certificate, *self.extraCertChain])
+            _loadCertChain(context, chain, self.privateKey.dump(FILETYPE_PEM))
         context.check_hostname = False
         if self.verify and self.trustRoot is not None:
             context.verify_mode = ssl.CERT_REQUIRED if self.requireCertificate else ssl.CERT_OPTIONAL

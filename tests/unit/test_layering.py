@@ -61,9 +61,11 @@ LAYERS: dict[str, int] = {
     "udp": 3,
     "tls": 3,
     "ssl": 3,
+    "_ssl*": 3,  # the parts of plait.ssl (_sslcert, _sslverify, _sslclient), used by tls too
     "selectreactor": 4,
     "endpoints": 4,
     "_endpointgrammar": 4,  # description strings: grammar and parser registry
+    "_tlsendpoints": 4,  # SSL4*/wrap*TLS endpoints and the ssl:/tls: strings
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
@@ -96,6 +98,11 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("base", "_resolver"),
         ("tcp", "_tcpconnection"),
         ("endpoints", "_endpointgrammar"),
+        ("endpoints", "_tlsendpoints"),
+        ("_tlsendpoints", "_endpointgrammar"),
+        ("ssl", "_ssl*"),
+        ("_ssl*", "_ssl*"),
+        ("tls", "_ssl*"),
         ("protocols.*", "protocols.*"),
     }
 )
@@ -114,6 +121,7 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("threads", "deferToThread"),  # deferToThread(f, *args, **kwargs)
         ("threads", "callMultipleInThread"),  # callMultipleInThread(tupleList)
         ("service", "ClientService.__init__"),  # ClientService(..., clock=None)
+        ("tls", "_globalClock"),  # TLSMemoryBIOFactory(clock=None) over a transport without a reactor
     }
 )
 

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +49,18 @@ class PeerError(RuntimeError):
 class Peer:
     """One server process listening on ``self.port`` (``{port}`` in argv is replaced)."""
 
-    def __init__(self, argv: Sequence[str], *, cwd: Path | None = None, stdin: bool = False) -> None:
+    def __init__(self, argv: Sequence[str], *, cwd: Path | None = None, stdin: bool = False,
+                 prepare: Callable[[Path, int], None] | None = None) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="plait-tlspeer-"))
+        os.chmod(self.directory, 0o755)  # ngircd, running as nobody, reads its files here
         self.logPath = self.directory / "peer.log"
         self.port = 0
         self._proc: subprocess.Popen[bytes] | None = None
         for attempt in range(3):
             self.port = freePort()
-            args = [a.replace("{port}", str(self.port)) for a in argv]
+            if prepare is not None:
+                prepare(self.directory, self.port)
+            args = [a.replace("{port}", str(self.port)).replace("{dir}", str(self.directory)) for a in argv]
             with open(self.logPath, "ab") as log:
                 self._proc = subprocess.Popen(
                     args, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,

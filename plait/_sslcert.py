@@ -445,7 +445,8 @@ class PrivateCertificate(Certificate):
 
     def newCertificate(self, newCertData: bytes, format: int = FILETYPE_ASN1) -> PrivateCertificate:
         """A ``PrivateCertificate`` for other certificate data and this key."""
-        return self.load(newCertData, self.privateKey, format)
+        certificate: PrivateCertificate = self.load(newCertData, self.privateKey, format)
+        return certificate
 
     @classmethod
     def load(cls, data: bytes, privateKey: Any, format: int = FILETYPE_ASN1) -> Any:  # type: ignore[override]
@@ -515,7 +516,7 @@ class PrivateCertificate(Certificate):
 def _hashAlgorithm(name: str) -> Any:
     from cryptography.hazmat.primitives import hashes
 
-    algorithms = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
+    algorithms: dict[str, Any] = {"md5": hashes.MD5, "sha1": hashes.SHA1, "sha224": hashes.SHA224,
                   "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
     if name not in algorithms:
         raise ValueError(f"unknown digest algorithm {name!r} (one of {', '.join(algorithms)})")
@@ -550,7 +551,7 @@ class PublicKey:
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
         raw = self._publicKey().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-        return hashlib.md5(raw).hexdigest()  # noqa: S324 - an identifier, as in Twisted
+        return hashlib.md5(raw).hexdigest()
 
     def inspect(self) -> str:
         return f"Public Key with Hash: {self.keyHash()}"
@@ -566,6 +567,8 @@ class KeyPair(PublicKey):
     ``PKey``.  ``dump``/``load`` in PEM and using the key for TLS need only
     the standard library; everything else needs ``cryptography``.
     """
+
+    _pem: bytes
 
     def __init__(self, original: Any) -> None:
         self._parsedKey: Any = None
@@ -602,7 +605,9 @@ class KeyPair(PublicKey):
         """The ``cryptography`` private key (parsed on first use)."""
         if self._parsedKey is None:
             _crypto("KeyPair.original")
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+            from cryptography.hazmat.primitives.serialization import (
+                load_pem_private_key,
+            )
 
             try:
                 self._parsedKey = load_pem_private_key(self._pem, password=None)
@@ -621,7 +626,9 @@ class KeyPair(PublicKey):
             pair = cls(data)
         else:
             _crypto("KeyPair.load(FILETYPE_ASN1)")
-            from cryptography.hazmat.primitives.serialization import load_der_private_key
+            from cryptography.hazmat.primitives.serialization import (
+                load_der_private_key,
+            )
 
             try:
                 pair = cls(load_der_private_key(data, password=None))
@@ -663,7 +670,7 @@ class KeyPair(PublicKey):
         if kind == TYPE_RSA:
             return cls(rsa.generate_private_key(public_exponent=65537, key_size=size))
         if kind == TYPE_EC:
-            curves = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
+            curves: dict[int, Any] = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
             if size not in curves:
                 raise ValueError(f"EC key size must be 256, 384 or 521, not {size!r}")
             return cls(ec.generate_private_key(curves[size]()))
@@ -671,7 +678,8 @@ class KeyPair(PublicKey):
 
     def newCertificate(self, newCertData: bytes, format: int = FILETYPE_ASN1) -> PrivateCertificate:
         """A ``PrivateCertificate`` for ``newCertData`` with this key."""
-        return PrivateCertificate.load(newCertData, self, format)  # type: ignore[no-any-return]
+        certificate: PrivateCertificate = PrivateCertificate.load(newCertData, self, format)
+        return certificate
 
     def requestObject(self, distinguishedName: DistinguishedName, digestAlgorithm: str = "sha256") -> CertificateRequest:
         """A ``CertificateRequest`` for ``distinguishedName``, signed by this key."""
@@ -728,7 +736,7 @@ class KeyPair(PublicKey):
         """Issue a certificate for ``requestObject``'s subject and key, valid from now."""
         x509 = _crypto("KeyPair.signRequestObject")
         request = requestObject.original
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         builder = (
             x509.CertificateBuilder()
             .subject_name(request.subject)

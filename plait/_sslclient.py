@@ -32,7 +32,7 @@ import logging
 import ssl
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from zope.interface import implementer
 
@@ -140,8 +140,8 @@ class ClientTLSOptions:
 
     def _verifyName(self, connection: ssl.SSLObject) -> Exception | None:
         """After a handshake made without sending the name: check it here."""
-        cert = connection.getpeercert() or {}
-        names = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
+        cert: Any = connection.getpeercert() or {}
+        names: list[str] = [value for kind, value in cert.get("subjectAltName", ()) if kind == "DNS"]
         if any(_matchesName(name, self._hostnameASCII) for name in names):
             return None
         return VerificationError(
@@ -223,6 +223,7 @@ class DefaultOpenSSLContextFactory(ContextFactory):
         return self._context
 
 
+@implementer(IOpenSSLContextFactory)
 class ClientContextFactory:
     """A client context that verifies nothing (Twisted's; use ``optionsForClientTLS``)."""
 
@@ -238,8 +239,6 @@ class ClientContextFactory:
         return context
 
 
-ClientContextFactory = implementer(IOpenSSLContextFactory)(ClientContextFactory)
-
 _PYOPENSSL_ADVICE = (
     "plait runs TLS on the standard library's ssl module and cannot use a pyOpenSSL "
     "context: {factory!r}.getContext() returned {kind}.  Use ssl.optionsForClientTLS(hostname) "
@@ -247,8 +246,6 @@ _PYOPENSSL_ADVICE = (
     "certificate=...) / ssl.PrivateCertificate.loadPEM(pem).options() (a server), from "
     "plait.ssl (twisted.internet.ssl under plait.compat)."
 )
-
-_unverifiedLogger = logging.getLogger("plait.ssl")
 
 
 def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Callable[[Any], ssl.SSLObject]:
@@ -261,9 +258,9 @@ def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Callable[[Any]
     notably a pyOpenSSL context factory.
     """
     if isClient and IOpenSSLClientConnectionCreator.providedBy(contextFactory):
-        return contextFactory.clientConnectionForTLS  # type: ignore[no-any-return]
+        return cast("Callable[[Any], ssl.SSLObject]", contextFactory.clientConnectionForTLS)
     if not isClient and IOpenSSLServerConnectionCreator.providedBy(contextFactory):
-        return contextFactory.serverConnectionForTLS  # type: ignore[no-any-return]
+        return cast("Callable[[Any], ssl.SSLObject]", contextFactory.serverConnectionForTLS)
     getContext = getattr(contextFactory, "getContext", None)
     if getContext is None:
         side = "optionsForClientTLS(hostname)" if isClient else "CertificateOptions(...) or PrivateCertificate.options()"

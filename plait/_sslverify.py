@@ -139,8 +139,11 @@ _METHODS: dict[int, tuple[TLSVersion, TLSVersion | None]] = {
 
 
 def _version(name: str, value: object) -> TLSVersion:
+    """``value`` if it is a TLSVersion; else the exception type Twisted raises
+    for that keyword (its comparisons raise TypeError, its list lookup ValueError)."""
     if not isinstance(value, TLSVersion):
-        raise ValueError(f"{name} must be a TLSVersion constant (such as TLSVersion.TLSv1_2), not {value!r}")
+        problem = TypeError if name != "insecurelyLowerMinimumTo" else ValueError
+        raise problem(f"{name} must be a TLSVersion constant (such as TLSVersion.TLSv1_2), not {value!r}")
     return value
 
 
@@ -188,7 +191,7 @@ class OpenSSLCertificateAuthorities:
     def __init__(self, caCerts: Iterable[Any]) -> None:
         self._caCerts = [_asCertificate(c) for c in caCerts]
 
-    def _addCACertsToContext(self, context: ssl.SSLContext) -> None:
+    def _addCACertsToContext(self, context: Any) -> None:
         for cert in self._caCerts:
             context.load_verify_locations(cadata=cert.dump())
 
@@ -209,7 +212,7 @@ def trustRootFromCertificates(certificates: Iterable[Any]) -> OpenSSLCertificate
 class OpenSSLDefaultPaths:
     """Trust OpenSSL's default verify paths (the system store; ``SSL_CERT_FILE``)."""
 
-    def _addCACertsToContext(self, context: ssl.SSLContext) -> None:
+    def _addCACertsToContext(self, context: Any) -> None:
         context.load_default_certs(ssl.Purpose.SERVER_AUTH)
 
 
@@ -552,7 +555,7 @@ class CertificateOptions:
             from plait import log
 
             log.err(None, "while looking up SNI context")
-            return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR  # type: ignore[no-any-return]
+            return int(ssl.ALERT_DESCRIPTION_INTERNAL_ERROR)
         if chosen is not None:
             sslObject.context = chosen
         return None

@@ -222,7 +222,9 @@ def _privateCertificate(certificatePath: str | None, keyPath: str | None) -> Any
     certificate = _read(certificatePath, "certificate")
     if keyPath is None:
         return ssl.PrivateCertificate.loadPEM(certificate)
-    key = ssl.KeyPair.load(_read(keyPath, "private key"), ssl.FILETYPE_PEM)
+    from plait._sslcert import FILETYPE_PEM
+
+    key = ssl.KeyPair.load(_read(keyPath, "private key"), FILETYPE_PEM)
     return ssl.PrivateCertificate.fromCertificateAndKeyPair(ssl.Certificate.loadPEM(certificate), key)
 
 

@@ -66,7 +66,12 @@ from plait._endpointgrammar import (
     _toInt,
     quoteStringArgument,
 )
-from plait._tlsendpoints import SSL4ClientEndpoint, SSL4ServerEndpoint, wrapClientTLS, wrapServerTLS
+from plait._tlsendpoints import (
+    SSL4ClientEndpoint,
+    SSL4ServerEndpoint,
+    wrapClientTLS,
+    wrapServerTLS,
+)
 from plait.address import HostnameAddress, IPv4Address, IPv6Address
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure

@@ -71,29 +71,35 @@ supported = True
 
 __all__ = [
     "DN",
+    "FILETYPE_ASN1",
+    "FILETYPE_PEM",
+    "TYPE_EC",
+    "TYPE_RSA",
     "AcceptableCiphers",
     "Certificate",
+    "CertificateError",
     "CertificateOptions",
     "CertificateRequest",
     "ClientContextFactory",
+    "ClientTLSOptions",
     "ContextFactory",
     "DefaultOpenSSLContextFactory",
     "DiffieHellmanParameters",
     "DistinguishedName",
     "KeyPair",
+    "OpenSSLCertificateAuthorities",
+    "OpenSSLCertificateOptions",
+    "OpenSSLCipher",
     "OpenSSLDefaultPaths",
     "PrivateCertificate",
     "ProtocolNegotiationSupport",
+    "PublicKey",
     "TLSVersion",
     "VerificationError",
+    "VerifyError",
     "optionsForClientTLS",
     "platformTrust",
     "protocolNegotiationMechanisms",
+    "supported",
     "trustRootFromCertificates",
 ]
-
-# Also importable, as in Twisted's module (not in its __all__).
-_alsoPublic = (
-    CertificateError, ClientTLSOptions, FILETYPE_ASN1, FILETYPE_PEM, OpenSSLCertificateAuthorities,
-    OpenSSLCertificateOptions, OpenSSLCipher, PublicKey, TYPE_EC, TYPE_RSA, VerifyError,
-)

@@ -218,7 +218,7 @@ class TLSMemoryBIOProtocol(Protocol):
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         factory = self.factory
-        self._tls = factory._creatorCallable(self)
+        self._tls: ssl.SSLObject = factory._creatorCallable(self)
         self.connected = 1
         self.transport = transport
         clock = factory._clock or getattr(transport, "reactor", None) or _globalClock()

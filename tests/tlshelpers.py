@@ -78,7 +78,7 @@ def oddCertificate(ca: trustme.CA, *, commonName: str = "localhost", san: bool =
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, commonName)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     if expired:
         notBefore, notAfter = now - datetime.timedelta(days=10), now - datetime.timedelta(days=1)
     else:

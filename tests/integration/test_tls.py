@@ -17,10 +17,22 @@ import pytest
 
 from plait import error, ssl
 from plait.defer import Deferred
-from plait.endpoints import HostnameEndpoint, clientFromString, connectProtocol, wrapClientTLS
+from plait.endpoints import (
+    HostnameEndpoint,
+    clientFromString,
+    connectProtocol,
+    wrapClientTLS,
+)
 from plait.failure import Failure
 from plait.interfaces import ISSLTransport
-from plait.protocol import ClientCreator, ClientFactory, Factory, Protocol, ReconnectingClientFactory
+from plait.protocol import (
+    ClientCreator,
+    ClientFactory,
+    Factory,
+    Protocol,
+    ReconnectingClientFactory,
+    connectionDone,
+)
 from plait.protocols.basic import LineReceiver
 from plait.service import ClientService
 from plait.tls import TLSMemoryBIOFactory
@@ -193,7 +205,7 @@ class StartTLSClient(LineReceiver):
         self.lines.append(line)
         self.transport.loseConnection()
 
-    def connectionLost(self, reason: Failure = Failure(error.ConnectionDone())) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.lost.callback([reason])
 
 
@@ -241,7 +253,7 @@ def test_startTLSServerSideAndInterfaces(reactor: Any, certs: Certs) -> None:
                 events.append(("client", line, self.transport.getPeerCertificate() == ssl.Certificate(certs.serverCert)))
                 self.transport.loseConnection()
 
-        def connectionLost(self, reason: Failure = Failure(error.ConnectionDone())) -> None:
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
             done.callback([reason])
 
     done: Deferred[list[Failure]] = Deferred()

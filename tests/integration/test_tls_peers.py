@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from plait import error, ssl
-from plait.protocol import ClientFactory, Factory, Protocol
+from plait.protocol import ClientFactory, Protocol
 from tests.integration.test_tls import _Listening, _until
 from tests.integration.tlspeers import OpensslClient, Peer
 from tests.tlshelpers import Certs, TLSRecorder
@@ -218,8 +218,8 @@ def test_renegotiationRefused(reactor: Any, certs: Certs) -> None:
 def socatEcho(certs: Certs, request: pytest.FixtureRequest) -> Iterator[Peer]:
     mutual = getattr(request, "param", False)
     verify = f"cafile={certs.caFile},verify=1" if mutual else "verify=0"
-    peer = Peer(["socat", "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,"
-                 f"cert={certs.serverFile},{verify}", "EXEC:cat"])
+    peer = Peer(["socat", ("OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,"
+                 f"cert={certs.serverFile},{verify}"), "EXEC:cat"])
     yield peer
     peer.stop()
 

@@ -85,7 +85,7 @@ def test_selfSignedCertHasASubjectAltName() -> None:
 def test_selfSignedCertWorksWithOptionsForClientTLS() -> None:
     """Twisted's self-signed pattern works end to end: server options, trusted by the client."""
     cert = ssl.KeyPair.generate(ssl.TYPE_EC, 256).selfSignedCert(1, commonName="localhost")
-    client, server, pump, _ = tlsPair(cert.options(), ssl.optionsForClientTLS("localhost", ssl.Certificate(cert)))
+    client, _server, pump, _ = tlsPair(cert.options(), ssl.optionsForClientTLS("localhost", ssl.Certificate(cert)))
     pump.flush()
     assert "handshakeCompleted" in client.events
 

@@ -253,9 +253,13 @@ def test_versionKnobs() -> None:
 
 
 def test_unknownVersionValue() -> None:
-    """A version that is not a TLSVersion constant raises ValueError naming the keyword."""
-    with pytest.raises(ValueError, match="raiseMinimumTo must be a TLSVersion constant"):
+    """A version that is not a TLSVersion constant: Twisted's exception type, naming the keyword."""
+    with pytest.raises(TypeError, match="raiseMinimumTo must be a TLSVersion constant"):
         ssl.CertificateOptions(raiseMinimumTo="TLSv1_2")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="lowerMaximumSecurityTo must be a TLSVersion constant"):
+        ssl.CertificateOptions(lowerMaximumSecurityTo="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="insecurelyLowerMinimumTo must be a TLSVersion constant"):
+        ssl.CertificateOptions(insecurelyLowerMinimumTo="TLSv1_2")  # type: ignore[arg-type]
 
 
 def test_methodIsDeprecatedAndOldMethodsRefused() -> None:

@@ -15,8 +15,8 @@ import pytest
 import trustme
 from zope.interface import implementer
 
-from plait import error
-from plait import ssl
+from plait import error, ssl
+from plait.failure import Failure
 from plait.interfaces import (
     INegotiated,
     IProtocolNegotiationFactory,
@@ -24,12 +24,19 @@ from plait.interfaces import (
     IPushProducer,
     ISSLTransport,
 )
-from plait.failure import Failure
 from plait.protocol import Factory, Protocol
 from plait.task import Clock
 from plait.testing import StringTransport
 from plait.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
-from tests.tlshelpers import ADDRESS, Certs, Shuttle, TLSRecorder, oddCertificate, tlsFactory, tlsPair
+from tests.tlshelpers import (
+    ADDRESS,
+    Certs,
+    Shuttle,
+    TLSRecorder,
+    oddCertificate,
+    tlsFactory,
+    tlsPair,
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +90,7 @@ def test_bigTransferArrivesWhole(certs: Certs) -> None:
 
 def test_writeRejectsNonBytes(certs: Certs) -> None:
     """write/writeSequence take bytes only: TypeError("Data must be bytes")."""
-    client, _, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions())
+    client, _, _pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions())
     with pytest.raises(TypeError, match="^Data must be bytes$"):
         client.transport.write("text")
     with pytest.raises(TypeError, match="^Data must be bytes$"):
@@ -187,7 +194,7 @@ def test_certificateWithoutSubjectAltNameRefused(certs: Certs) -> None:
 
 def test_ipAddressVerifiedAgainstIPSubjectAltName(certs: Certs) -> None:
     """An IP literal host name is checked against the certificate's IP addresses."""
-    client, server, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions("127.0.0.1"))
+    client, _server, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions("127.0.0.1"))
     pump.flush()
     assert "handshakeCompleted" in client.events
     client2, _ = _refused(certs, certs.serverCert, certs.clientOptions("127.0.0.2"))
@@ -463,7 +470,7 @@ def test_producerStoppedWhenTheConnectionIsLost(certs: Certs) -> None:
 
 def test_pauseProducingHoldsDeliveryUntilResumed(certs: Certs) -> None:
     """pauseProducing on the TLS transport stops dataReceived until resumeProducing."""
-    client, server, pump, clock = tlsPair(certs.serverOptions(), certs.clientOptions())
+    client, server, pump, _clock = tlsPair(certs.serverOptions(), certs.clientOptions())
     pump.flush()
     client.transport.pauseProducing()
     server.transport.write(b"held")
@@ -490,7 +497,7 @@ def test_alpnNegotiated(certs: Certs) -> None:
 
 def test_alpnNoOverlap(certs: Certs) -> None:
     """With no protocol in common, the connection goes on with none negotiated."""
-    client, server, pump, _ = tlsPair(
+    client, _server, pump, _ = tlsPair(
         certs.serverOptions(acceptableProtocols=[b"h2"]), certs.clientOptions(acceptableProtocols=[b"spdy/3"])
     )
     pump.flush()
@@ -616,7 +623,7 @@ def test_startTLSOnlyOnce(certs: Certs) -> None:
 
 def test_connectionLostOnce(certs: Certs) -> None:
     """connectionLost reaches the application exactly once, whatever calls it."""
-    client, server, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions())
+    client, _server, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions())
     pump.flush()
     client.transport.loseConnection()
     pump.flush()

@@ -377,6 +377,7 @@ class TLSMemoryBIOProtocol(Protocol):
             return
         self._cancelTimer()
         self._cancelScheduled()
+        transportReason = reason
         if self._reason is not None:
             reason = self._reason
         elif (
@@ -386,6 +387,12 @@ class TLSMemoryBIOProtocol(Protocol):
         ):
             reason = Failure(error.ConnectionLost("the connection ended without a TLS close_notify"))
         self._reason = reason
+        if reason is not transportReason:
+            # The connector tells the factory next, with the transport's
+            # reason; leave it the TLS one (see clientConnectionLost).
+            connector = getattr(self.transport, "connector", None)
+            if connector is not None:
+                self.factory._tlsReasons[connector] = reason
         self._setPhase(_DONE)
         self._plain.clear()
         self._stopProducer()
@@ -797,6 +804,7 @@ class TLSMemoryBIOFactory(ClientFactory[Any]):
         self._negotiationFactory = (
             wrappedFactory if IProtocolNegotiationFactory.providedBy(wrappedFactory) else None
         )
+        self._tlsReasons: dict[Any, Failure] = {}
 
     def __repr__(self) -> str:
         return f"<TLSMemoryBIOFactory wrapping {self.wrappedFactory!r}>"
@@ -831,5 +839,8 @@ class TLSMemoryBIOFactory(ClientFactory[Any]):
             self.wrappedFactory.clientConnectionFailed(connector, reason)
 
     def clientConnectionLost(self, connector: Any, reason: Failure) -> None:
+        """Forward, with the reason the protocol got when TLS (not TCP) ended the
+        connection: a failed verification must not read "closed cleanly"."""
+        reason = self._tlsReasons.pop(connector, reason)
         if hasattr(self.wrappedFactory, "clientConnectionLost"):
             self.wrappedFactory.clientConnectionLost(connector, reason)

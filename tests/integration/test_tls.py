@@ -477,3 +477,20 @@ def test_pythonTLSServerWithClientCertificate(reactor: Any, certs: Certs) -> Non
     assert client.data == b"echo: ping\n"
     assert server.peerCertificate is not None
     assert ("email", "client@plait.test") in server.peerCertificate["subjectAltName"]
+
+
+def test_factoryHearsTheTLSReason(reactor: Any, certs: Certs, port: Any) -> None:
+    """connectSSL: a factory's clientConnectionLost gets the TLS reason (the failed
+    verification), not the TCP close that followed it."""
+    reasons: list[Failure] = []
+
+    class Factory_(ClientFactory[Any]):
+        protocol = TLSRecorder
+
+        def clientConnectionLost(self, connector: Any, reason: Failure) -> None:
+            reasons.append(reason)
+
+    reactor.connectSSL("127.0.0.1", port.getHost().port, Factory_(), certs.clientOptions("wrong.example"))
+    _until(reactor, lambda: bool(reasons))
+    assert reasons[0].check(ssl.VerificationError)
+    assert "wrong.example" in reasons[0].getErrorMessage()

@@ -23,11 +23,18 @@ How verification is decided:
 * The ``ssl:`` and ``tls:`` endpoint strings always verify (see
   ``plait._tlsendpoints``).
 
+``Connector`` and ``Port`` are Twisted's classes of the same names: TCP's,
+with the factory wrapped in a ``TLSMemoryBIOFactory`` (Twisted's ``Client``
+and ``Server`` transport subclasses are not provided: TLS wraps a
+transport, it is not one).
+
 Tests: tests/unit/test_sslverify.py, tests/unit/test_sslcert.py,
 tests/unit/test_ssl_nocryptography.py, tests/integration/test_tls_peers.py.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from plait._sslcert import (
     DN,
@@ -65,6 +72,9 @@ from plait._sslverify import (
     trustRootFromCertificates,
 )
 from plait.error import CertificateError, VerifyError
+from plait.tcp import Connector as _TCPConnector
+from plait.tcp import Port as _TCPPort
+from plait.tls import TLSMemoryBIOFactory
 
 #: Twisted's flag: TLS is available (it always is: the standard library has it).
 supported = True
@@ -82,6 +92,7 @@ __all__ = [
     "CertificateRequest",
     "ClientContextFactory",
     "ClientTLSOptions",
+    "Connector",
     "ContextFactory",
     "DefaultOpenSSLContextFactory",
     "DiffieHellmanParameters",
@@ -91,6 +102,7 @@ __all__ = [
     "OpenSSLCertificateOptions",
     "OpenSSLCipher",
     "OpenSSLDefaultPaths",
+    "Port",
     "PrivateCertificate",
     "ProtocolNegotiationSupport",
     "PublicKey",
@@ -103,3 +115,25 @@ __all__ = [
     "supported",
     "trustRootFromCertificates",
 ]
+
+
+class Connector(_TCPConnector):
+    """``connectSSL``'s connector, for code that builds one itself: a TCP
+    connector whose factory is wrapped in a ``TLSMemoryBIOFactory``."""
+
+    def __init__(self, host: str, port: int, factory: Any, contextFactory: Any, timeout: float,
+                 bindAddress: Any, reactor: Any = None) -> None:
+        self.contextFactory = contextFactory
+        super().__init__(host, port, TLSMemoryBIOFactory(contextFactory, True, factory, reactor),
+                         timeout, bindAddress, reactor)
+
+
+class Port(_TCPPort):
+    """``listenSSL``'s port, for code that builds one itself (TLS on every connection)."""
+
+    _type = "TLS"
+
+    def __init__(self, port: int, factory: Any, ctxFactory: Any, backlog: int = 50, interface: str = "",
+                 reactor: Any = None) -> None:
+        self.ctxFactory = ctxFactory
+        super().__init__(port, TLSMemoryBIOFactory(ctxFactory, False, factory, reactor), backlog, interface, reactor)

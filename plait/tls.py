@@ -90,7 +90,7 @@ from plait.interfaces import (
 )
 from plait.protocol import ClientFactory, Protocol, connectionDone
 
-__all__ = ["TLSMemoryBIOFactory", "TLSMemoryBIOProtocol"]
+__all__ = ["BufferingTLSTransport", "TLSMemoryBIOFactory", "TLSMemoryBIOProtocol"]
 
 #: Bytes asked of one ``SSLObject.read``: a TLS record holds at most 16 KiB,
 #: and a larger request costs an allocation above malloc's mmap threshold.
@@ -766,6 +766,10 @@ def _startTLS(connection: Any, contextFactory: Any, isClient: bool) -> None:
         setattr(connection, name, getattr(layer, name))
     alsoProvides(connection, ISSLTransport, INegotiated)
     layer.makeConnection(_RawTransport(connection))
+
+
+#: Twisted's name for its write-gathering TLS protocol; plait's gathers writes itself.
+BufferingTLSTransport = TLSMemoryBIOProtocol
 
 
 def _globalClock() -> Any:

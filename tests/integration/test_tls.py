@@ -494,3 +494,54 @@ def test_factoryHearsTheTLSReason(reactor: Any, certs: Certs, port: Any) -> None
     _until(reactor, lambda: bool(reasons))
     assert reasons[0].check(ssl.VerificationError)
     assert "wrong.example" in reasons[0].getErrorMessage()
+
+
+def test_sslConnectorAndPortClasses(reactor: Any, certs: Certs) -> None:
+    """plait.ssl.Port and plait.ssl.Connector (Twisted's classes) speak TLS."""
+    server = ssl.Port(0, Factory.forProtocol(Echo), certs.serverOptions(), interface="127.0.0.1", reactor=reactor)
+    server.startListening()
+    client = TLSRecorder()
+    client.onHandshake = lambda p: p.transport.write(b"classes")
+    client.onData = lambda p, data: p.transport.loseConnection()
+    connector = ssl.Connector("127.0.0.1", server.getHost().port, ClientFactory.forProtocol(lambda: client),
+                              certs.clientOptions(), 30, None, reactor)
+    connector.connect()
+    _until(reactor, lambda: client.lost)
+    _stop(reactor, server)
+    assert client.data == b"classes" and client.reasons[0].check(error.ConnectionDone)
+
+
+COMPAT_PROGRAM = r"""
+import sys
+from OpenSSL import SSL
+from twisted.internet import protocol, reactor, ssl
+from twisted.protocols.tls import TLSMemoryBIOFactory
+
+class OldStyleFactory(ssl.ClientContextFactory):
+    def getContext(self):
+        return SSL.Context(SSL.TLS_METHOD)   # a pyOpenSSL context, as old Twisted code makes
+
+print(ssl.__name__, TLSMemoryBIOFactory.__module__, ssl.supported)
+reactor.connectSSL("127.0.0.1", int(sys.argv[1]), protocol.ClientFactory(), OldStyleFactory())
+"""
+
+
+def test_compatibilityModeAndAPyOpenSSLContextFactory(tmp_path: Path) -> None:
+    """Under plait.compat, twisted.internet.ssl and twisted.protocols.tls are plait's, and a
+    pyOpenSSL context factory stops the program with one clear error at the call."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    program = tmp_path / "old_tls_client.py"
+    program.write_text(COMPAT_PROGRAM)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-m", "plait.compat", str(program), "1"], capture_output=True,
+                            text=True, timeout=60, env=env, check=False)
+    assert result.stdout.splitlines() == ["plait.ssl plait.tls True"]
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("TypeError: plait runs TLS on the standard library's ssl module and cannot use a pyOpenSSL context")
+    assert "optionsForClientTLS" in last and "CertificateOptions" in last
+    assert 'old_tls_client.py", line 12' in result.stderr  # reported where the program called connectSSL

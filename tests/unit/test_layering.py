@@ -101,6 +101,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("endpoints", "_tlsendpoints"),
         ("_tlsendpoints", "_endpointgrammar"),
         ("ssl", "_ssl*"),
+        ("ssl", "tcp"),  # ssl.Connector/Port: TCP's with a TLS factory
+        ("ssl", "tls"),
         ("_ssl*", "_ssl*"),
         ("tls", "_ssl*"),
         ("protocols.*", "protocols.*"),

@@ -3,8 +3,8 @@
 What it owns: turning Twisted's TLS settings into standard-library
 ``ssl.SSLContext`` objects, and making the per-connection ``ssl.SSLObject``
 a ``plait.tls.TLSMemoryBIOProtocol`` runs.  ``optionsForClientTLS`` and the
-older context factories live in ``plait._sslclient``; certificates and keys
-in ``plait._sslcert``.
+older context factories live in ``plait._sslclient``; certificates in
+``plait._sslcert``, keys in ``plait._sslkeys``.
 
 The connection-creator contract (``IOpenSSLClientConnectionCreator`` /
 ``IOpenSSLServerConnectionCreator``, Twisted's names kept): the TLS protocol

@@ -1,10 +1,10 @@
 """TLS settings, certificates and trust (``twisted.internet.ssl``), on the standard library.
 
 What it owns: the public names of Twisted's ``twisted.internet.ssl``, with
-Twisted's signatures.  The work is done in three private modules:
+Twisted's signatures.  The work is done in four private modules:
 ``plait._sslverify`` (``CertificateOptions``, versions, trust roots,
 ciphers), ``plait._sslclient`` (``optionsForClientTLS``, the older context
-factories) and ``plait._sslcert`` (certificates and keys).  TLS itself (the
+factories), ``plait._sslcert`` (certificates) and ``plait._sslkeys`` (keys).  TLS itself (the
 handshake, encryption, closing) is ``plait.tls``.
 
 Only the standard library's ``ssl`` module is needed to make and accept

@@ -60,8 +60,9 @@ LAYERS: dict[str, int] = {
     "unix": 3,
     "udp": 3,
     "tls": 3,
+    "_tlsprotocol": 3,  # TLSMemoryBIOProtocol, re-exported by tls
     "ssl": 3,
-    "_ssl*": 3,  # the parts of plait.ssl (_sslcert, _sslverify, _sslclient), used by tls too
+    "_ssl*": 3,  # the parts of plait.ssl (_sslcert, _sslkeys, _sslverify, _sslclient), used by tls too
     "selectreactor": 4,
     "endpoints": 4,
     "_endpointgrammar": 4,  # description strings: grammar and parser registry
@@ -105,6 +106,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("ssl", "tls"),
         ("_ssl*", "_ssl*"),
         ("tls", "_ssl*"),
+        ("tls", "_tlsprotocol"),
+        ("_tlsprotocol", "_ssl*"),
         ("protocols.*", "protocols.*"),
     }
 )
@@ -123,7 +126,7 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("threads", "deferToThread"),  # deferToThread(f, *args, **kwargs)
         ("threads", "callMultipleInThread"),  # callMultipleInThread(tupleList)
         ("service", "ClientService.__init__"),  # ClientService(..., clock=None)
-        ("tls", "_globalClock"),  # TLSMemoryBIOFactory(clock=None) over a transport without a reactor
+        ("_tlsprotocol", "_globalClock"),  # TLSMemoryBIOFactory(clock=None) over a transport without a reactor
     }
 )
 

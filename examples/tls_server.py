@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
+# howto_server.py sits next to this file; make it importable from anywhere.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from howto_server import HowtoServerFactory

@@ -390,7 +390,7 @@ class TLSMemoryBIOProtocol(Protocol):
             # The connector tells the factory next, with the transport's
             # reason; leave it the TLS one (see clientConnectionLost).
             connector = getattr(self.transport, "connector", None)
-            if connector is not None:
+            if connector is not None and getattr(connector, "factory", None) is self.factory:
                 self.factory._tlsReasons[connector] = reason
         self._setPhase(_DONE)
         self._plain.clear()

@@ -113,12 +113,19 @@ def _startTLS(connection: Any, contextFactory: Any, isClient: bool) -> None:
         raise RuntimeError(f"startTLS() needs an open connection; {connection!r} is not")
     factory = TLSMemoryBIOFactory(contextFactory, isClient, None, connection.reactor)
     layer = TLSMemoryBIOProtocol(factory, connection.protocol, _connectWrapped=False)
+    # A producer registered before the switch writes through the TLS layer
+    # from now on, so it moves there (and its unregisterProducer finds it).
+    producer, streaming = connection.producer, connection.streamingProducer
+    if producer is not None:
+        type(connection).unregisterProducer(connection)
     connection.protocol = layer
     connection._tlsLayer = layer
     for name in _ROUTED:
         setattr(connection, name, getattr(layer, name))
     alsoProvides(connection, ISSLTransport, INegotiated)
     layer.makeConnection(_RawTransport(connection))
+    if producer is not None:
+        layer.registerProducer(producer, streaming)
 
 
 #: Twisted's name for its write-gathering TLS protocol; plait's gathers writes itself.

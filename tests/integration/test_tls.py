@@ -545,3 +545,56 @@ def test_compatibilityModeAndAPyOpenSSLContextFactory(tmp_path: Path) -> None:
     assert last.startswith("TypeError: plait runs TLS on the standard library's ssl module and cannot use a pyOpenSSL context")
     assert "optionsForClientTLS" in last and "CertificateOptions" in last
     assert 'old_tls_client.py", line 12' in result.stderr  # reported where the program called connectSSL
+
+
+def test_startTLSCarriesARegisteredProducerAcross(reactor: Any, certs: Certs) -> None:
+    """A producer registered before startTLS writes through TLS afterwards, and its
+    unregisterProducer lets the close proceed."""
+    server = PythonTLSServer(certs.serverFile, clearLines=1)
+    done: Deferred[None] = Deferred()
+
+    class Producer:
+        def __init__(self, transport: Any) -> None:
+            self.transport = transport
+
+        def pauseProducing(self) -> None:
+            pass
+
+        def resumeProducing(self) -> None:
+            for line in (b"a\n", b"b\n", b"c\n"):
+                self.transport.write(line)
+            self.transport.unregisterProducer()
+
+        def stopProducing(self) -> None:
+            pass
+
+    class Client(Protocol):
+        def connectionMade(self) -> None:
+            self.producer = Producer(self.transport)
+            self.transport.registerProducer(self.producer, True)
+            self.transport.write(b"STARTTLS\n")
+            self.transport.startTLS(certs.clientOptions())
+            self.received = b""
+
+        def handshakeCompleted(self) -> None:
+            self.producer.resumeProducing()
+
+        def dataReceived(self, data: bytes) -> None:
+            self.received += data
+            if self.received.count(b"\n") == 3:
+                self.transport.loseConnection()
+
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
+            done.callback(None)
+
+    from zope.interface import implementer
+
+    from plait.interfaces import IHandshakeListener
+
+    client = implementer(IHandshakeListener)(Client)()
+    reactor.connectTCP("127.0.0.1", server.port, ClientFactory.forProtocol(lambda: client))
+    runUntil(reactor, done)
+    server.join()
+    assert server.error is None, server.error
+    assert server.clear == [b"STARTTLS\n"] and server.received == [b"a\n", b"b\n", b"c\n"]
+    assert client.received == b"echo: a\necho: b\necho: c\n"

@@ -3,9 +3,10 @@
 What it owns: the protocol that sits between a transport carrying
 ciphertext (TCP, UNIX, an in-memory pair, a ``StringTransport``) and the
 application's protocol, to which it is the transport.  ``plait.tls`` adds
-the factory and ``startTLS``.  The engine is the standard library's ``ssl.SSLObject`` over two
-``ssl.MemoryBIO``s: bytes from the transport go into ``_incoming``, bytes
-for the transport come out of ``_outgoing``; OpenSSL never touches a socket.
+the factory and ``startTLS``.  The engine is the standard library's
+``ssl.SSLObject`` over two ``ssl.MemoryBIO``s: bytes from the transport go
+into ``_incoming``, bytes for the transport come out of ``_outgoing``;
+OpenSSL never touches a socket.
 
 Lifecycle (``_Phase``, checked by ``_setPhase`` against ``_ALLOWED``)::
 
@@ -390,7 +391,8 @@ class TLSMemoryBIOProtocol(Protocol):
             # The connector tells the factory next, with the transport's
             # reason; leave it the TLS one (see clientConnectionLost).
             connector = getattr(self.transport, "connector", None)
-            if connector is not None and getattr(connector, "factory", None) is self.factory:
+            ours = connector is not None and getattr(connector, "factory", None) is self.factory
+            if ours:
                 self.factory._tlsReasons[connector] = reason
         self._setPhase(_DONE)
         self._plain.clear()

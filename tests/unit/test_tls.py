@@ -635,3 +635,115 @@ def test_pathArgumentsAreFiles(tmp_path: Path) -> None:
     """A DefaultOpenSSLContextFactory with a missing key file raises at once."""
     with pytest.raises(FileNotFoundError):
         ssl.DefaultOpenSSLContextFactory(str(tmp_path / "nope.key"), str(tmp_path / "nope.crt"))
+
+
+# -- edges ---------------------------------------------------------------------------
+
+
+def test_dataAfterOurCloseIsDiscardedButTheirCloseNotifyHeard(certs: Certs) -> None:
+    """After loseConnection, data still arriving is not delivered (as on TCP), but the
+    peer's close_notify behind it is read and ends the connection."""
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions())
+    shuttle.move()
+    shuttle.clientTLS.loseConnection()
+    shuttle.clock.advance(0)
+    shuttle.server.transport.write(b"late")  # crosses our close_notify
+    shuttle.clock.advance(0)
+    shuttle.toServer()  # the server hears our close_notify and answers
+    shuttle.toClient()
+    assert shuttle.client.data == b""
+    assert shuttle.clientWire.disconnecting
+
+
+def test_resumeProducingDeliversWhatWasAlreadyDecrypted(certs: Certs) -> None:
+    """Data that reached the TLS layer while paused is delivered after resumeProducing."""
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions())
+    shuttle.move()
+    shuttle.clientTLS.pauseProducing()
+    assert shuttle.clientWire.producerState == "paused"
+    shuttle.server.transport.write(b"waiting")
+    shuttle.toClient()
+    assert shuttle.client.data == b""
+    shuttle.clientTLS.resumeProducing()
+    assert shuttle.client.data == b""  # not from inside resumeProducing
+    shuttle.clock.advance(0)
+    assert shuttle.client.data == b"waiting"
+
+
+def test_stopProducingLosesTheConnection(certs: Certs) -> None:
+    """stopProducing (a consumer wants no more) is loseConnection."""
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions())
+    shuttle.move()
+    shuttle.clientTLS.stopProducing()
+    assert shuttle.clientTLS.disconnecting
+
+
+def test_registerProducerAfterTheEnd(certs: Certs) -> None:
+    """A producer registered on a finished connection is stopped at once."""
+    client, _, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions())
+    pump.flush()
+    client.transport.abortConnection()
+    pump.flush()
+    streamer = _Streamer(client.transport, 0)
+    client.transport.registerProducer(streamer, True)
+    assert streamer.calls == ["stop"]
+
+
+def test_loseConnectionAfterLoseWriteConnectionWaitsForThePeer(certs: Certs) -> None:
+    """Half-closed, then loseConnection: the close waits for the peer's close_notify
+    (bounded by closeTimeout)."""
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions())
+    shuttle.move()
+    shuttle.clientTLS.loseWriteConnection()
+    shuttle.clock.advance(0)
+    shuttle.clientTLS.loseConnection()
+    assert not shuttle.clientWire.disconnecting
+    shuttle.clock.advance(shuttle.clientTLS.factory.closeTimeout)
+    assert shuttle.clientWire.disconnecting
+
+
+def test_peerEOFAfterItsCloseNotifyKeepsAHalfCloseableProtocolWriting(certs: Certs) -> None:
+    """close_notify then TCP EOF from the peer: a half-closeable protocol stays connected
+    and may still write; anything else is closed."""
+    from tests.contract.transport_contract import HalfCloseableRecordingProtocol
+
+    client = HalfCloseableRecordingProtocol()
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions(), client=client)  # type: ignore[arg-type]
+    shuttle.move()
+    shuttle.serverTLS.loseWriteConnection()
+    shuttle.toClient()
+    shuttle.clientTLS.readConnectionLost()  # the TCP FIN behind it
+    assert "readConnectionLost" in client.events and not shuttle.clientWire.disconnecting
+    client.transport.write(b"still talking")
+    shuttle.toServer()
+    assert shuttle.server.data == b"still talking"
+
+
+def test_exceptionInAScheduledFlushAbortsThatConnection(certs: Certs, loggedErrors: Any) -> None:
+    """Application code raising inside the TLS layer's own flush (here writeConnectionLost,
+    after a loseWriteConnection from a timer) is logged and aborts that connection."""
+    from tests.contract.transport_contract import HalfCloseableRecordingProtocol
+
+    class Broken(HalfCloseableRecordingProtocol):
+        def writeConnectionLost(self) -> None:
+            raise ZeroDivisionError("application bug")
+
+    client = Broken()
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions(), client=client)  # type: ignore[arg-type]
+    shuttle.move()
+    client.transport.loseWriteConnection()
+    shuttle.clock.advance(0)
+    assert shuttle.clientWire.disconnecting  # StringTransport.abortConnection
+    assert len(loggedErrors.flush(ZeroDivisionError)) == 1
+
+
+def test_whenHandshakeDoneAfterTheFact(certs: Certs) -> None:
+    """_whenHandshakeDone on a finished handshake fires at once; on a lost connection fails."""
+    from tests.helpers import failureResultOf, successResultOf
+
+    client, _, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions())
+    pump.flush()
+    assert successResultOf(client.transport._whenHandshakeDone()) is None
+    client.transport.abortConnection()
+    pump.flush()
+    failureResultOf(client.transport._whenHandshakeDone(), error.ConnectionAborted)

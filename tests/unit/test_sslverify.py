@@ -343,3 +343,32 @@ def test_oldContextFactories(certs: Certs) -> None:
     assert ssl.ClientContextFactory.isClient == 1 and ssl.ContextFactory.isClient == 0
     factory = ssl.DefaultOpenSSLContextFactory(str(certs.serverKeyFile), str(certs.serverCertFile))
     assert factory.getContext() is factory.getContext()
+
+
+def test_contextForServerNameFailureIsLoggedAndRefused(certs: Certs, loggedErrors: Any) -> None:
+    """A contextForServerName that raises: logged, and the handshake refused with an alert."""
+    from tests.tlshelpers import tlsPair
+
+    def broken(name: bytes | None) -> Any:
+        raise KeyError(name)
+
+    client, server, pump, _ = tlsPair(certs.serverOptions(contextForServerName=broken), certs.clientOptions())
+    pump.flush()
+    assert client.lost and server.lost and "handshakeCompleted" not in client.events
+    assert len(loggedErrors.flush(KeyError)) == 1
+
+
+def test_contextForServerNameSwitchesContext(certs: Certs) -> None:
+    """The context contextForServerName returns serves that connection (its certificate)."""
+    import trustme
+
+    from tests.tlshelpers import tlsPair
+
+    otherCA = trustme.CA()
+    other = ssl.PrivateCertificate.loadPEM(otherCA.issue_cert("other.example").private_key_and_cert_chain_pem.bytes())
+    otherContext = ssl.CertificateOptions(privateKey=other.privateKey, certificate=other)._context(True)
+    options = certs.serverOptions(contextForServerName=lambda name: otherContext if name == b"other.example" else None)
+    client, _, pump, _ = tlsPair(options, ssl.optionsForClientTLS("other.example", ssl.Certificate.loadPEM(otherCA.cert_pem.bytes())))
+    pump.flush()
+    assert "handshakeCompleted" in client.events
+    assert client.transport.getPeerCertificate() == ssl.Certificate(other)

@@ -169,6 +169,7 @@ class TLSMemoryBIOProtocol(Protocol):
 
     # Per-connection values that most connections never change live on the
     # class, so a connection only stores what differs.
+    _connectWrapped = True  # makeConnection connects the application's protocol
     _flushPending = False  # somebody will encrypt and send what is buffered
     _scheduled: Any = None  # the DelayedCall of a pending flush
     _plainSize = 0
@@ -193,7 +194,8 @@ class TLSMemoryBIOProtocol(Protocol):
     def __init__(self, factory: TLSMemoryBIOFactory, wrappedProtocol: Any, _connectWrapped: bool = True) -> None:
         self.factory = factory
         self.wrappedProtocol = wrappedProtocol
-        self._connectWrapped = _connectWrapped
+        if not _connectWrapped:  # startTLS: the application is connected already
+            self._connectWrapped = False
         self._phase = _HANDSHAKING
         self._plain: list[bytes] = []
 

@@ -248,6 +248,15 @@ _PYOPENSSL_ADVICE = (
 )
 
 
+def _warnUnverified(contextFactory: Any) -> None:
+    """Say so when a client will not verify its server (Twisted's default, kept)."""
+    log.msg(
+        f"TLS with {type(contextFactory).__name__}: the server's certificate and name are "
+        "NOT verified (use plait.ssl.optionsForClientTLS(hostname) to verify them)",
+        logLevel=logging.WARNING,
+    )
+
+
 def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Callable[[Any], ssl.SSLObject]:
     """``tlsProtocol -> ssl.SSLObject`` for the client or server side of ``contextFactory``.
 
@@ -258,6 +267,8 @@ def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Callable[[Any]
     notably a pyOpenSSL context factory.
     """
     if isClient and IOpenSSLClientConnectionCreator.providedBy(contextFactory):
+        if isinstance(contextFactory, CertificateOptions) and not contextFactory.verify:
+            _warnUnverified(contextFactory)
         return cast("Callable[[Any], ssl.SSLObject]", contextFactory.clientConnectionForTLS)
     if not isClient and IOpenSSLServerConnectionCreator.providedBy(contextFactory):
         return cast("Callable[[Any], ssl.SSLObject]", contextFactory.serverConnectionForTLS)
@@ -276,11 +287,7 @@ def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Callable[[Any]
         side = "client" if isClient else "server"
         raise TypeError(f"{contextFactory!r}.getContext() returned a context for the other side; a {side} needs one")
     if isClient and context.verify_mode == ssl.CERT_NONE:
-        log.msg(
-            f"TLS with {type(contextFactory).__name__}: the server's certificate and name are "
-            "NOT verified (use plait.ssl.optionsForClientTLS(hostname) to verify them)",
-            logLevel=logging.WARNING,
-        )
+        _warnUnverified(contextFactory)
 
     def connectionForTLS(tlsProtocol: Any) -> ssl.SSLObject:
         return _wrap(getContext(), tlsProtocol, not isClient)

@@ -747,3 +747,22 @@ def test_whenHandshakeDoneAfterTheFact(certs: Certs) -> None:
     client.transport.abortConnection()
     pump.flush()
     failureResultOf(client.transport._whenHandshakeDone(), error.ConnectionAborted)
+
+
+def test_unverifiedCertificateOptionsClientIsLogged(certs: Certs, caplog: pytest.LogCaptureFixture) -> None:
+    """CertificateOptions without trustRoot, used by a client, verifies nothing (Twisted's
+    default) and says so; with trustRoot, or optionsForClientTLS, nothing is logged."""
+    with caplog.at_level("WARNING", logger="plait"):
+        TLSMemoryBIOFactory(ssl.CertificateOptions(), True, Factory(), Clock())
+    expected = (
+        "TLS with CertificateOptions: the server's certificate and name are NOT verified "
+        "(use plait.ssl.optionsForClientTLS(hostname) to verify them)"
+    )
+    assert [r.getMessage() for r in caplog.records if "NOT verified" in r.getMessage()] == [expected]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="plait"):
+        TLSMemoryBIOFactory(ssl.CertificateOptions(trustRoot=certs.caCert), True, Factory(), Clock())
+        TLSMemoryBIOFactory(certs.clientOptions(), True, Factory(), Clock())
+        TLSMemoryBIOFactory(certs.serverOptions(), False, Factory(), Clock())
+    assert not [r for r in caplog.records if "NOT verified" in r.getMessage()]
+

@@ -63,6 +63,7 @@ class Client(Connection):
     """
 
     _literal = False  # the host is an IP address: no resolution needed
+    _tlsClientDefault = True  # startTLS() makes this end the TLS client
     socketType = socket.SOCK_STREAM
 
     def __init__(

@@ -45,7 +45,7 @@ from plait.interfaces import (
     IHalfCloseableProtocol,
     ILoggingContext,
     ISystemHandle,
-    ITCPTransport,
+    ITLSTransport,
     _Binding,
 )
 
@@ -138,7 +138,7 @@ def _sockaddr(family: int, host: str, port: int) -> Any:
 
 
 
-@implementer(ITCPTransport, ISystemHandle, IHalfCloseableDescriptor)
+@implementer(ITLSTransport, ISystemHandle, IHalfCloseableDescriptor)
 class Connection(FileDescriptor):
     """A TCP socket carrying bytes for one protocol.
 
@@ -160,6 +160,10 @@ class Connection(FileDescriptor):
     #: The descriptor may have other copies (``adoptStreamConnection``), so
     #: closing ours alone would not end the connection: always ``shutdown``.
     _sharedDescriptor: bool = False
+    #: ``startTLS`` makes this end the TLS client (``tcp.Client``) or server.
+    _tlsClientDefault: bool = False
+    #: The TLS layer once ``startTLS`` was called (see ``plait.tls._startTLS``).
+    _tlsLayer: Any = None
 
     def __init__(
         self, skt: socket.socket | None, protocol: Any, reactor: Any = None, family: int | None = None
@@ -219,6 +223,37 @@ class Connection(FileDescriptor):
     def getHandle(self) -> socket.socket | None:
         """The ``socket.socket`` (``None`` once closed)."""
         return self.socket
+
+    # -- TLS (ITLSTransport) -----------------------------------------------------
+
+    def startTLS(self, contextFactory: Any, normal: bool = True) -> None:
+        """Switch this connection to TLS: what was written before goes out in
+        clear, in order, and everything after is encrypted.
+
+        A ``tcp.Client`` becomes the TLS client, a ``tcp.Server`` the TLS
+        server (``normal=False`` swaps them).  ``plait.tls._startTLS`` says
+        how the switch costs nothing to connections that never make it.
+        Raises ``RuntimeError`` if called twice or on a closed connection.
+        """
+        from plait.tls import _startTLS
+
+        _startTLS(self, contextFactory, self._tlsClientDefault if normal else not self._tlsClientDefault)
+
+    def getPeerCertificate(self) -> Any:
+        """After ``startTLS``: the peer's certificate (None before the handshake)."""
+        if self._tlsLayer is None:
+            raise RuntimeError(f"{self!r} is not a TLS connection: call startTLS() first")
+        return self._tlsLayer.getPeerCertificate()
+
+    @property
+    def negotiatedProtocol(self) -> bytes | None:
+        """After ``startTLS``: the ALPN protocol agreed on, or None."""
+        return None if self._tlsLayer is None else self._tlsLayer.negotiatedProtocol
+
+    @property
+    def TLS(self) -> bool:
+        """Twisted's flag: True once ``startTLS`` was called on this connection."""
+        return self._tlsLayer is not None
 
     # -- reading ---------------------------------------------------------------
 

@@ -78,6 +78,9 @@ ALIASES: dict[str, str] = {
     "twisted.plugin": "plait.plugin",
     "twisted.application.service": "plait.application.service",
     "twisted.application.internet": "plait.application.internet",
+    # TLS (issue 10)
+    "twisted.internet.ssl": "plait.ssl",
+    "twisted.protocols.tls": "plait.tls",
 }
 
 #: ``twisted.plugins`` is served as a package whose path is every

@@ -68,6 +68,12 @@ from plait._endpointgrammar import (
     _toInt,
     quoteStringArgument,
 )
+from plait._tlsendpoints import (
+    SSL4ClientEndpoint,
+    SSL4ServerEndpoint,
+    wrapClientTLS,
+    wrapServerTLS,
+)
 from plait.address import HostnameAddress, IPv4Address, IPv6Address
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure
@@ -89,6 +95,8 @@ from plait.protocol import ClientFactory, Factory, Protocol, connectionDone
 __all__ = [
     "AdoptedStreamServerEndpoint",
     "HostnameEndpoint",
+    "SSL4ClientEndpoint",
+    "SSL4ServerEndpoint",
     "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",
@@ -97,6 +105,8 @@ __all__ = [
     "connectProtocol",
     "quoteStringArgument",
     "serverFromString",
+    "wrapClientTLS",
+    "wrapServerTLS",
 ]
 
 
@@ -670,3 +680,14 @@ def clientFromString(reactor: Any, description: str) -> Any:
 def serverFromString(reactor: Any, description: str) -> Any:
     """Build a server endpoint from a description such as ``"tcp:8080:interface=127.0.0.1"``."""
     return _serverFromString(reactor, description)
+
+
+def __getattr__(name: str) -> Any:
+    """``TLSMemoryBIOFactory``, which Twisted re-exports here, imported on
+    first use: ``plait.tls`` loads the ``ssl`` module, which most programs
+    that import endpoints never need."""
+    if name == "TLSMemoryBIOFactory":
+        from plait.tls import TLSMemoryBIOFactory
+
+        return TLSMemoryBIOFactory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

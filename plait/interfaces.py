@@ -1555,3 +1555,39 @@ class IServiceCollection(Interface):
 
     def removeService(service: object) -> None:
         """Remove ``service`` from the collection."""
+
+
+# ---------------------------------------------------------------------------
+# TLS: trust roots and ciphers (plait.ssl)
+# ---------------------------------------------------------------------------
+
+
+class IOpenSSLTrustRoot(Interface):
+    """I am the set of certificate authorities a TLS connection trusts.
+
+    ``platformTrust()``, ``trustRootFromCertificates([...])`` and a single
+    ``Certificate`` (adapted) provide me.  As in Twisted, my method is
+    private: only ``plait.ssl`` calls it.
+    """
+
+    def _addCACertsToContext(context: object) -> None:
+        """Make the ``ssl.SSLContext`` ``context`` trust my authorities.
+
+        Called once per context that ``plait.ssl`` builds.
+        """
+
+
+class ICipher(Interface):
+    """I am one TLS cipher suite."""
+
+    fullName = Attribute("The cipher's full OpenSSL name (text), e.g. 'ECDHE-RSA-AES256-GCM-SHA384'.")
+
+
+class IAcceptableCiphers(Interface):
+    """I choose which cipher suites a TLS connection may use."""
+
+    def selectCiphers(availableCiphers: Sequence[ICipher]) -> Sequence[ICipher]:
+        """Return the ciphers of ``availableCiphers`` that I accept, in my order of preference.
+
+        Called when TLS settings are built; an empty result is an error.
+        """

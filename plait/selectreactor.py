@@ -67,7 +67,7 @@ from zope.interface import implementer
 from plait import error, log
 from plait.base import MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure
-from plait.interfaces import IReactorFDSet, IReactorSocket, IReactorTCP
+from plait.interfaces import IReactorFDSet, IReactorSocket, IReactorSSL, IReactorTCP
 from plait.logger import _dispatchContext
 from plait.main import installReactor
 
@@ -212,7 +212,7 @@ def _asFailure(why: object, method: str) -> Failure:
     return Failure(bad)
 
 
-@implementer(IReactorFDSet, IReactorTCP, IReactorSocket)
+@implementer(IReactorFDSet, IReactorTCP, IReactorSSL, IReactorSocket)
 class SelectorReactor(ReactorBase):
     """A reactor over ``selectorClass`` (default: epoll itself where the
     platform has it, else ``selectors.DefaultSelector``)."""
@@ -445,6 +445,26 @@ class SelectorReactor(ReactorBase):
         listeningPort = tcp.Port(port, factory, backlog, interface, self)
         listeningPort.startListening()
         return listeningPort
+
+    # -- IReactorSSL: TCP with a TLS layer (plait.tls) ------------------------------
+
+    def connectSSL(
+        self, host: str, port: int, factory: Any, contextFactory: Any,
+        timeout: float = 30.0, bindAddress: Any = None,
+    ) -> Any:
+        """``connectTCP`` with ``factory`` wrapped in a ``TLSMemoryBIOFactory``."""
+        from plait.tls import TLSMemoryBIOFactory
+
+        tlsFactory = TLSMemoryBIOFactory(contextFactory, True, factory, self)
+        return self.connectTCP(host, port, tlsFactory, timeout, bindAddress)
+
+    def listenSSL(
+        self, port: int, factory: Any, contextFactory: Any, backlog: int = 50, interface: str = ""
+    ) -> Any:
+        """``listenTCP`` with ``factory`` wrapped in a ``TLSMemoryBIOFactory``."""
+        from plait.tls import TLSMemoryBIOFactory
+
+        return self.listenTCP(port, TLSMemoryBIOFactory(contextFactory, False, factory, self), backlog, interface)
 
     def adoptStreamConnection(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
         """Wrap a connected stream socket fd in a transport for ``factory``."""

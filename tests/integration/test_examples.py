@@ -163,3 +163,77 @@ def test_mainDemonstrationRunsEveryHowtoClient() -> None:
         "All howto clients ran.",
     ]:
         assert label in out, f"{label!r} missing from:\n{out}"
+
+
+# -- the TLS client (issue 10) -------------------------------------------------------
+
+
+@pytest.fixture
+def tlsFiles(tmp_path: Path) -> Path:
+    """What examples/README.md makes with `python3 -m trustme -d DIR`."""
+    result = _run("-m", "trustme", "-q", "-d", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    return tmp_path
+
+
+def _tlsServer(directory: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "tls_server.py"), "0", str(directory / "server.pem"), str(directory / "server.key")],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("listening on"), proc.stderr.read() if proc.stderr else line
+    proc.port = line.split()[-1]  # type: ignore[attr-defined]
+    return proc
+
+
+def _stopServer(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    proc.wait(timeout=10)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def test_tlsClientAgainstTheTLSHowtoServer(tlsFiles: Path) -> None:
+    """The README's three commands: the client verifies the server and gets the echo."""
+    server = _tlsServer(tlsFiles)
+    try:
+        result = _run(str(EXAMPLES / "tls_client.py"), "localhost", server.port, str(tlsFiles / "client.pem"))  # type: ignore[attr-defined]
+    finally:
+        _stopServer(server)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "verified; server certificate sha256" in out and "negotiated TLSv1.3" in out
+    assert out.index("server said: Hello from the howto server") < out.index("server said: echo: hello over TLS")
+    assert "connection closed: Connection was closed cleanly." in out
+
+
+def test_tlsClientAgainstOpensslServer(tlsFiles: Path) -> None:
+    """The README's alternative server, openssl s_server -rev, answers reversed."""
+    sys.path.insert(0, str(ROOT))
+    from tests.integration.tlspeers import Peer
+
+    peer = Peer(["openssl", "s_server", "-accept", "127.0.0.1:{port}", "-cert", str(tlsFiles / "server.pem"),
+                 "-key", str(tlsFiles / "server.key"), "-rev", "-quiet"])
+    try:
+        result = _run(str(EXAMPLES / "tls_client.py"), "localhost", str(peer.port), str(tlsFiles / "client.pem"))
+    finally:
+        peer.stop()
+    assert result.returncode == 0, result.stderr
+    assert "server said: SLT revo olleh" in result.stdout
+
+
+def test_tlsClientRefusesAnUnknownAuthority(tlsFiles: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """With another CA the connection ends before any data, and the reason is printed."""
+    other = tmp_path_factory.mktemp("other-ca")
+    assert _run("-m", "trustme", "-q", "-d", str(other)).returncode == 0
+    server = _tlsServer(tlsFiles)
+    try:
+        result = _run(str(EXAMPLES / "tls_client.py"), "localhost", server.port, str(other / "client.pem"))  # type: ignore[attr-defined]
+    finally:
+        _stopServer(server)
+    assert result.returncode == 0, result.stderr
+    assert "server said" not in result.stdout
+    assert "connection closed: certificate verify failed: unable to get local issuer certificate" in result.stdout

@@ -66,11 +66,14 @@ LAYERS: dict[str, int] = {
     "unix": 3,
     "udp": 3,
     "tls": 3,
+    "_tlsprotocol": 3,  # TLSMemoryBIOProtocol, re-exported by tls
     "ssl": 3,
+    "_ssl*": 3,  # the parts of plait.ssl (_sslcert, _sslkeys, _sslverify, _sslclient), used by tls too
     "selectreactor": 4,
     "endpoints": 4,
     "_endpointgrammar": 4,  # description strings: grammar and parser registry
     "_adoptedendpoint": 4,  # AdoptedStreamServerEndpoint, re-exported by endpoints
+    "_tlsendpoints": 4,  # SSL4*/wrap*TLS endpoints and the ssl:/tls: strings
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
@@ -117,6 +120,15 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("endpoints", "_endpointgrammar"),
         ("endpoints", "_adoptedendpoint"),
         ("_adoptedendpoint", "_endpointgrammar"),
+        ("endpoints", "_tlsendpoints"),
+        ("_tlsendpoints", "_endpointgrammar"),
+        ("ssl", "_ssl*"),
+        ("ssl", "tcp"),  # ssl.Connector/Port: TCP's with a TLS factory
+        ("ssl", "tls"),
+        ("_ssl*", "_ssl*"),
+        ("tls", "_ssl*"),
+        ("tls", "_tlsprotocol"),
+        ("_tlsprotocol", "_ssl*"),
         ("protocols.*", "protocols.*"),
         ("application.internet", "service"),  # re-exports ClientService
         ("application.internet", "application.service"),
@@ -140,6 +152,7 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("threads", "callMultipleInThread"),  # callMultipleInThread(tupleList)
         ("service", "ClientService.__init__"),  # ClientService(..., clock=None)
         ("application.internet", "_reactorOf"),  # TCPServer(..., reactor=None) & co.
+        ("_tlsprotocol", "_globalClock"),  # TLSMemoryBIOFactory(clock=None) over a transport without a reactor
     }
 )
 

@@ -55,6 +55,10 @@ ALIASES: dict[str, str] = {
     "twisted.internet.tcp": "plait.tcp",
     "twisted.internet.selectreactor": "plait.selectreactor",
     "twisted.internet.testing": "plait.testing",
+    # processes (issue 15)
+    "twisted.internet.process": "plait.process",
+    "twisted.internet.utils": "plait.utils",
+    "twisted.internet.stdio": "plait.stdio",
     "twisted.test.proto_helpers": "plait.testing",
     "twisted.python.failure": "plait.failure",
     "twisted.python.log": "plait.log",

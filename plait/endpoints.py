@@ -66,6 +66,14 @@ from plait._endpointgrammar import (
     _toInt,
     quoteStringArgument,
 )
+
+# Process and standard-I/O endpoints live in their own module (it registers
+# the "stdio:" server parser on import).
+from plait._processendpoints import (
+    ProcessEndpoint,
+    StandardErrorBehavior,
+    StandardIOEndpoint,
+)
 from plait.address import HostnameAddress, IPv4Address, IPv6Address
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure
@@ -86,6 +94,9 @@ from plait.protocol import ClientFactory, Factory, Protocol, connectionDone
 
 __all__ = [
     "HostnameEndpoint",
+    "ProcessEndpoint",
+    "StandardErrorBehavior",
+    "StandardIOEndpoint",
     "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",

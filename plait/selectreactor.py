@@ -66,7 +66,7 @@ from zope.interface import implementer
 from plait import error, log
 from plait.base import MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure
-from plait.interfaces import IReactorFDSet, IReactorSocket, IReactorTCP
+from plait.interfaces import IReactorFDSet, IReactorProcess, IReactorSocket, IReactorTCP
 from plait.main import installReactor
 
 __all__ = ["SelectorReactor", "install"]
@@ -207,7 +207,7 @@ def _asFailure(why: object, method: str) -> Failure:
     return Failure(bad)
 
 
-@implementer(IReactorFDSet, IReactorTCP, IReactorSocket)
+@implementer(IReactorFDSet, IReactorTCP, IReactorSocket, IReactorProcess)
 class SelectorReactor(ReactorBase):
     """A reactor over ``selectorClass`` (default: epoll itself where the
     platform has it, else ``selectors.DefaultSelector``)."""
@@ -456,6 +456,21 @@ class SelectorReactor(ReactorBase):
     ) -> Any:
         """Not supported: plait has no UDP transport yet."""
         raise NotImplementedError("plait does not support datagram ports yet")
+
+
+    # -- IReactorProcess: thin delegation to plait.process -----------------------
+
+    def spawnProcess(
+        self, processProtocol: Any, executable: Any, args: Any = (), env: Any = {},  # noqa: B006 - Twisted's default; never mutated
+        path: Any = None, uid: int | None = None, gid: int | None = None,
+        usePTY: Any = 0, childFDs: Any = None,
+    ) -> Any:
+        """Start ``executable`` as a child talking to ``processProtocol``; return its transport."""
+        from plait import process
+
+        return process.spawnProcess(
+            self, processProtocol, executable, args, env, path, uid, gid, usePTY, childFDs
+        )
 
 
 def install(selectorClass: type[selectors.BaseSelector] | None = None) -> SelectorReactor:

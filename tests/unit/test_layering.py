@@ -61,9 +61,15 @@ LAYERS: dict[str, int] = {
     "udp": 3,
     "tls": 3,
     "ssl": 3,
+    "process": 3,  # child processes: transports and reaping
+    "_processpipes": 3,  # the pipe descriptors process and stdio share
+    "_processspawn": 3,  # posix_spawn / fork+exec, with the checks
+    "utils": 3,  # getProcessOutput & co. (twisted.internet.utils)
+    "stdio": 3,  # StandardIO over the program's own stdin/stdout
     "selectreactor": 4,
     "endpoints": 4,
     "_endpointgrammar": 4,  # description strings: grammar and parser registry
+    "_processendpoints": 4,  # ProcessEndpoint, StandardIOEndpoint, "stdio:"
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
@@ -96,6 +102,11 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("base", "_resolver"),
         ("tcp", "_tcpconnection"),
         ("endpoints", "_endpointgrammar"),
+        ("endpoints", "_processendpoints"),
+        ("_processendpoints", "_endpointgrammar"),
+        ("process", "_process*"),
+        ("_processpipes", "_processspawn"),
+        ("stdio", "_processpipes"),
         ("protocols.*", "protocols.*"),
     }
 )
@@ -113,6 +124,8 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("tcp", "Connector.__init__"),  # Connector(..., reactor=None)
         ("threads", "deferToThread"),  # deferToThread(f, *args, **kwargs)
         ("threads", "callMultipleInThread"),  # callMultipleInThread(tupleList)
+        ("utils", "_spawnWithDeferred"),  # getProcessOutput(..., reactor=None) & co.
+        ("stdio", "StandardIO.__init__"),  # StandardIO(proto, stdin, stdout, reactor=None)
         ("service", "ClientService.__init__"),  # ClientService(..., clock=None)
     }
 )

@@ -106,9 +106,26 @@ _SIGNAL_NAMES = {name: getattr(signal, "SIG" + name) for name in ("HUP", "STOP",
 
 
 def reapAllProcesses() -> None:
-    """Reap every child plait spawned that has exited (``waitpid`` on each pid)."""
-    for process in list(reapProcessHandlers.values()):
-        process.reapProcess()
+    """Reap every registered child that has exited: ``waitpid(pid, WNOHANG)``
+    on each pid of ``reapProcessHandlers``, then ``handler.processEnded(status)``."""
+    for pid, handler in list(reapProcessHandlers.items()):
+        status = _tryReap(pid)
+        if status is not None and reapProcessHandlers.get(pid) is handler:
+            del reapProcessHandlers[pid]
+            handler.processEnded(status)
+
+
+def _tryReap(pid: int) -> int | None:
+    """The wait status if ``pid`` exited (it is reaped), None if it still runs.
+
+    ``-1`` if somebody else reaped it (a ``waitpid(-1)`` elsewhere, or
+    SIGCHLD set to SIG_IGN): the status is lost.
+    """
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return -1
+    return status if done else None
 
 
 def registerReapProcessHandler(pid: int, process: Any) -> None:
@@ -241,15 +258,11 @@ class _BaseProcess:
         if pid is None:
             return
         try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            # Somebody else reaped it (waitpid(-1) elsewhere in the program):
-            # the status is lost.  Report what Twisted would: unknown, as 0.
-            done, status = pid, 0
+            status = _tryReap(pid)
         except OSError:
             log.err(Failure(), f"Failed to reap {pid}:")
             return
-        if done:
+        if status is not None:
             self.processEnded(status)
 
     def processEnded(self, status: int) -> None:
@@ -269,6 +282,8 @@ class _BaseProcess:
 
     def _getReason(self, status: int) -> Exception:
         """``ProcessDone`` for exit code 0, else ``ProcessTerminated``."""
+        if status == -1:  # reaped by somebody else: neither code nor signal is known
+            return error.ProcessTerminated()
         if os.WIFEXITED(status):
             code = os.WEXITSTATUS(status)
             if code == 0:
@@ -336,7 +351,7 @@ class _BaseProcess:
 
 def _checkData(data: object) -> None:
     if not isinstance(data, bytes):
-        raise TypeError(f"Data must be bytes, not {type(data).__name__}")
+        raise TypeError("Data must be bytes")
 
 
 @implementer(IProcessTransport, IConsumer, IPushProducer)

@@ -22,9 +22,14 @@ Rules:
   everything it wrote has reached stdout.  (Deliberate difference: Twisted
   calls ``connectionLost`` at once and drops output still buffered.)
 * ``loseConnection()`` stops reading, flushes stdout, then ends.  Neither
-  descriptor is closed (they are the program's, not the transport's); each
-  is put back into blocking mode when its half ends, so ``print`` works
-  again afterwards.
+  descriptor is closed (they are the program's: a closed number would be
+  reused by the next ``open()``); each is put back into blocking mode when
+  its half ends, so ``print`` works again afterwards.  When the write half
+  ends and stdout is a pipe or a socket, it is pointed at ``/dev/null``, so
+  the reader sees end-of-file now rather than when the program exits
+  (``_releaseOutput``; deliberate difference: Twisted leaves it open, so
+  its ``loseWriteConnection`` never reaches the peer).  Stdin is left as
+  it is, so the writer feeding it gets no ``SIGPIPE``.
 * A stdin or stdout that the poller cannot watch (a regular file, or
   ``/dev/null``, which epoll refuses with ``EPERM``) is always ready: it is
   read or written from ``callLater(0)`` calls until the end of the file or
@@ -38,6 +43,7 @@ Tests: tests/integration/test_stdio.py.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -64,6 +70,24 @@ class PipeAddress:
 
     def __repr__(self) -> str:
         return "PipeAddress()"
+
+
+def _releaseOutput(fd: int) -> None:
+    """Let the reader of a pipe or socket ``fd`` see end-of-file, keeping ``fd`` valid.
+
+    Closing the program's stdout would free its number for the next
+    ``open()``, and ``print`` would then write into that file; pointing it
+    at ``/dev/null`` (``dup2``) ends the pipe just the same.  A terminal or
+    a regular file has nobody waiting for end-of-file and is left alone, so
+    what the program prints afterwards still shows.
+    """
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, fd, inheritable=os.get_inheritable(fd))
+        finally:
+            os.close(null)
 
 
 class _AlwaysReady:
@@ -164,7 +188,7 @@ class StandardIO:
     def write(self, data: bytes) -> None:
         """Write to stdout (``TypeError`` unless bytes; dropped once it is closed)."""
         if not isinstance(data, bytes):
-            raise TypeError(f"Data must be bytes, not {type(data).__name__}")
+            raise TypeError("Data must be bytes")
         if self._writer is not None:
             self._writer.write(data)
 
@@ -208,6 +232,8 @@ class StandardIO:
         if pipe is not None:
             try:
                 os.set_blocking(pipe.fd, True)
+                if fd == "write":
+                    _releaseOutput(pipe.fd)
             except OSError:
                 pass  # closed behind our back
             pipe.fd = -1
@@ -228,7 +254,14 @@ class StandardIO:
                 log.err(failure, "while calling stdio readConnectionLost:")
                 self._end(failure)
         elif not self.disconnecting:
-            # Half-close: what the protocol wrote still reaches stdout first.
+            # Half-close: what the protocol wrote still reaches stdout
+            # first.  A producer cannot be waited for (nobody will ask it
+            # for more): it is stopped, as a lost connection stops it.
+            writer = self._writer
+            if writer is not None and writer.producer is not None:
+                producer = writer.producer
+                writer.unregisterProducer()
+                producer.stopProducing()
             self.loseConnection()
 
     def _writeConnectionLost(self, reason: Failure) -> None:

@@ -74,6 +74,11 @@ class _ProcessEndpointTransport:
     def pid(self) -> int | None:
         return self._process.pid  # type: ignore[no-any-return]
 
+    @property
+    def disconnecting(self) -> bool:
+        """True once ``loseConnection`` was called (``LineReceiver`` reads it)."""
+        return bool(self._process.disconnecting)
+
     def write(self, data: bytes) -> None:
         self._process.write(data)
 

@@ -54,7 +54,9 @@ has none); a bad ``childFDs`` value raises ``ValueError``/``TypeError``
 ``FileNotFoundError`` in ``spawnProcess`` (Twisted's child exits with code
 1); ``getHost``/``getPeer`` return a ``_ProcessAddress`` (Twisted raises
 ``NotImplementedError``); ``writeToChild`` on a descriptor plait does not
-write raises ``KeyError`` naming it.
+write raises ``KeyError`` naming it; the transports have ``disconnecting``
+(Twisted's lack it, so a ``LineReceiver`` behind Twisted's
+``ProcessEndpoint`` raises ``AttributeError`` on its first line).
 
 Tests: tests/integration/test_process.py, tests/integration/test_process_reaping.py,
 tests/unit/test_processspawn.py.
@@ -214,6 +216,9 @@ class _BaseProcess:
     #: The wait status once reaped (-1 while running, as in Twisted).
     status: int = -1
     proto: Any = None
+    #: True once ``loseConnection`` was called (stream protocols such as
+    #: ``LineReceiver`` look at it; Twisted's process transports lack it).
+    disconnecting: bool = False
     _watcher: _PidfdWatcher | None = None
 
     def __init__(self, reactor: Any, proto: Any, executable: Any) -> None:
@@ -466,6 +471,7 @@ class Process(_BaseProcess):
 
     def loseConnection(self) -> None:
         """Close stdin, stderr and stdout (the child keeps running)."""
+        self.disconnecting = True
         self.closeStdin()
         self.closeStderr()
         self.closeStdout()
@@ -578,6 +584,7 @@ class PTYProcess(_BaseProcess):
 
     def loseConnection(self) -> None:
         """Close the terminal once what was typed has gone out."""
+        self.disconnecting = True
         if self._master is not None:
             self._master.loseConnection()
 

@@ -34,7 +34,8 @@ wake-up per megabyte instead of one per 64 KiB; it goes back to 64 KiB
 after a short read, because ``os.read`` allocates the whole buffer first
 (see ``_tcpconnection._READ_SIZE`` for what that costs small messages).
 
-Tests: tests/integration/test_process.py, tests/integration/test_stdio.py.
+Tests: tests/integration/test_process.py, tests/integration/test_stdio.py,
+tests/contract/test_contract_pipes.py.
 """
 
 from __future__ import annotations

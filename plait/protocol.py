@@ -44,7 +44,8 @@ Deliberate differences from Twisted:
   raising ``AttributeError``.
 
 Tests: tests/unit/test_protocol.py, tests/unit/test_reconnecting.py,
-tests/unit/test_clientcreator.py, tests/integration/test_clientcreator_real.py.
+tests/unit/test_clientcreator.py, tests/integration/test_clientcreator_real.py,
+tests/unit/test_processendpoints.py (ProcessProtocol).
 """
 
 from __future__ import annotations

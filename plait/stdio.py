@@ -37,7 +37,7 @@ Rules:
 * With ``reactor=None`` the global reactor is imported at call time, as
   Twisted's signature defaults to it.
 
-Tests: tests/integration/test_stdio.py.
+Tests: tests/integration/test_stdio.py, tests/contract/test_contract_pipes.py.
 """
 
 from __future__ import annotations

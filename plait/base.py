@@ -4,8 +4,8 @@ Owns ``DelayedCall`` (the handle ``callLater`` returns), ``_TimerQueue`` (the
 heap behind ``callLater``), ``_SystemEvent`` (before/during/after triggers)
 and ``ReactorBase``: ``run``/``stop``/``crash``/``iterate``, ``callLater``,
 ``callWhenRunning``, ``callFromThread``, the thread pool and signal handling
-(SIGINT/SIGTERM, and SIGCHLD for ``plait.process`` where there is no pidfd)
-(name resolution comes from ``plait._resolver.PluggableResolverMixin``).
+(SIGINT/SIGTERM; SIGCHLD for ``plait.process`` where there is no pidfd).
+Name resolution comes from ``plait._resolver.PluggableResolverMixin``.
 ``plait.selectreactor.SelectorReactor`` adds the selector,
 the waker and the descriptor bookkeeping on top (``doIteration``).
 

@@ -498,3 +498,195 @@ def test_thousandSpawnsLeaveNoZombiesOrDescriptors(reactor: Any) -> None:
     assert not process.reapProcessHandlers
     assert _zombiesOf(os.getpid()) == zombiesBefore
     assert sorted(os.listdir("/proc/self/fd")) == before
+
+
+# --- flow control, producers, PTY odds and ends, shutdown ----------------------------
+
+
+def test_pauseProducingHoldsOutputUntilResumed(reactor: Any) -> None:
+    """pauseProducing stops reading the child's pipes: its output waits in the
+    pipe (past its exit) until resumeProducing."""
+
+    class Paused(Recorder):
+        def processExited(self, reason: Any) -> None:
+            super().processExited(reason)
+            assert self.out == b""  # the child is gone, its output still unread
+            self.transport.resumeProducing()
+
+    p = Paused(lambda t: t.pauseProducing())
+    reactor.spawnProcess(p, SH, [SH, "-c", "echo held"])
+    runUntil(reactor, p.ended)
+    assert p.out == b"held\n"
+    assert p.events.index("processExited") < p.events.index(("data", 1))
+
+
+def test_pullProducerFeedsStdin(reactor: Any) -> None:
+    """A pull producer registered on the process writes the child's stdin,
+    chunk by chunk as the pipe drains; registering with stdin gone stops it."""
+    chunks = [bytes([65 + i % 26]) * 100000 for i in range(30)]
+
+    class Feeder:
+        def __init__(self, transport: Any) -> None:
+            self.transport = transport
+            self.left = list(chunks)
+            self.stopped = False
+
+        def resumeProducing(self) -> None:
+            if self.left:
+                self.transport.write(self.left.pop(0))
+            else:
+                self.transport.unregisterProducer()
+                self.transport.closeStdin()
+
+        def pauseProducing(self) -> None:
+            pass
+
+        def stopProducing(self) -> None:
+            self.stopped = True
+
+    def made(transport: Any) -> None:
+        transport.registerProducer(Feeder(transport), False)
+
+    p = spawnAndWait(reactor, "/bin/cat", ["cat"], onMade=made)
+    assert p.out == b"".join(chunks)
+    late = Feeder(None)
+    p.transport.registerProducer(late, True)
+    assert late.stopped
+    p.transport.unregisterProducer()  # nothing registered, no stdin: a no-op
+
+
+def test_writeSequenceAndStopProducing(reactor: Any) -> None:
+    """writeSequence goes to stdin (checked first); stopProducing is loseConnection."""
+
+    def made(transport: Any) -> None:
+        with pytest.raises(TypeError, match="^Data must be bytes$"):
+            transport.writeSequence([b"x", "y"])
+        transport.writeSequence([b"a", b"b"])
+        transport.stopProducing()
+        assert transport.disconnecting
+
+    p = spawnAndWait(reactor, "/bin/cat", ["cat"], onMade=made)
+    assert sorted(e for e in p.events if isinstance(e, tuple)) == [("lost", 0), ("lost", 1), ("lost", 2)]
+
+
+def test_ptyLoseConnectionHangsUp(reactor: Any) -> None:
+    """loseConnection closes the terminal: cat gets SIGHUP; writeSequence,
+    fileno, pausing and producers work on the terminal too."""
+    closed: list[bool] = []
+
+    class Producer:
+        def resumeProducing(self) -> None: ...
+        def pauseProducing(self) -> None: ...
+        def stopProducing(self) -> None:
+            closed.append(True)
+
+    def made(transport: Any) -> None:
+        assert transport.fileno() >= 0
+        transport.writeSequence([b"ab", b"c\n"])
+        transport.pauseProducing()
+        transport.resumeProducing()
+        transport.registerProducer(Producer(), True)
+        transport.unregisterProducer()
+
+    class Hangup(Recorder):
+        def childDataReceived(self, childFD: int, data: bytes) -> None:
+            super().childDataReceived(childFD, data)
+            if b"abc\r\nabc\r\n" in self.out:  # echoed by the terminal, then by cat
+                self.transport.loseConnection()
+
+    p = Hangup(made)
+    t = reactor.spawnProcess(p, "/bin/cat", ["cat"], usePTY=True)
+    runUntil(reactor, p.ended)
+    assert p.endedReason is not None and p.endedReason.value.signal == signal.SIGHUP
+    assert t.fileno() == -1 and t.disconnecting
+    t.registerProducer(Producer(), True)
+    assert closed == [True]
+
+
+def test_ptyGivenAsTuple(reactor: Any) -> None:
+    """usePTY may be (master, slave, ttyname) opened by the caller, as in Twisted."""
+    master, slave = os.openpty()
+    p = spawnAndWait(reactor, SH, [SH, "-c", "test -t 1 && echo tty"], usePTY=(master, slave, os.ttyname(slave)))
+    assert p.out == b"tty\r\n"
+
+
+def test_ptyWithPath(reactor: Any, tmp_path: Path) -> None:
+    """A PTY child in another directory goes the fork way and still gets its terminal."""
+    p = spawnAndWait(reactor, SH, [SH, "-c", "pwd; test -t 0 && echo tty"], usePTY=True, path=str(tmp_path))
+    assert p.out == str(tmp_path.resolve()).encode() + b"\r\ntty\r\n"
+
+
+def test_uidAndGid(reactor: Any) -> None:
+    """uid/gid run the child as that user (root only); otherwise spawnProcess
+    raises PermissionError naming the step and the program."""
+    nobody = 65534
+    if os.geteuid() != 0:
+        with pytest.raises(PermissionError, match="setgid for '/usr/bin/id'"):
+            reactor.spawnProcess(Recorder(), "/usr/bin/id", ["id"], uid=nobody, gid=nobody)
+        return
+    p = spawnAndWait(reactor, "/usr/bin/id", ["id", "-u"], uid=nobody)
+    assert p.out == b"65534\n"
+    p = spawnAndWait(reactor, "/usr/bin/id", ["id"], uid=nobody, gid=nobody)
+    assert p.out.startswith(b"uid=65534") and b"gid=65534" in p.out
+    assert b"groups=65534" in p.out  # the parent's supplementary groups are dropped
+
+
+def test_noProtocolWithPassThroughDescriptors(reactor: Any, tmp_path: Path) -> None:
+    """spawnProcess(None, ...) is allowed when childFDs asks for no pipes (as in Twisted)."""
+    target = tmp_path / "out"
+    with open(target, "wb") as f:
+        t = reactor.spawnProcess(None, SH, [SH, "-c", "echo quiet"], childFDs={1: f.fileno()})
+    with pytest.raises(ValueError, match="childFDs asks for pipes but there is no protocol"):
+        reactor.spawnProcess(None, "/bin/true", ["true"], childFDs={1: "r"})
+    from plait.defer import Deferred
+
+    reaped: Deferred[None] = Deferred()
+    original = t.processEnded  # no protocol to tell us: hear the reaping itself
+
+    def processEnded(status: int) -> None:
+        original(status)
+        reaped.callback(None)
+
+    t.processEnded = processEnded
+    runUntil(reactor, reaped)
+    assert target.read_bytes() == b"quiet\n" and t.status == 0 and t.pid is None
+
+
+def test_connectionMadeRaisingIsLogged(reactor: Any, loggedErrors: Any) -> None:
+    """An exception from connectionMade is logged; the process runs on."""
+
+    def made(transport: Any) -> None:
+        raise RuntimeError("made")
+
+    p = spawnAndWait(reactor, "/bin/true", ["true"], onMade=made)
+    assert len(loggedErrors.flush(RuntimeError)) == 1
+    assert p.events[-1] == "processEnded"
+
+
+def test_reactorShutdownLetsGoOfPipesAndPidfd() -> None:
+    """At shutdown the pipes get ConnectionLost and the pidfd is closed; the
+    child runs on (as in Twisted) and can still be reaped through the registry."""
+    import select
+
+    from plait.selectreactor import SelectorReactor
+
+    r = SelectorReactor()
+    try:
+        p = Recorder()
+        t = r.spawnProcess(p, "/bin/sleep", ["sleep", "1000"])
+        pid = t.pid
+        r.callWhenRunning(r.stop)
+        r.run(installSignalHandlers=False)
+        assert sorted(e for e in p.events if isinstance(e, tuple)) == [("lost", 0), ("lost", 1), ("lost", 2)]
+        assert r.getReaders() == [] and process.reapProcessHandlers[pid] is t
+        os.kill(pid, signal.SIGKILL)
+        pidfd = os.pidfd_open(pid)
+        try:
+            select.select([pidfd], [], [], 10)
+        finally:
+            os.close(pidfd)
+        process.reapAllProcesses()
+        assert p.events[-2:] == ["processExited", "processEnded"]
+        assert pid not in process.reapProcessHandlers
+    finally:
+        r._close()

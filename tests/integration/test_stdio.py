@@ -327,3 +327,119 @@ def test_twistedProgramUnderCompat(tmp_path: Path) -> None:
         env=ENV, capture_output=True, timeout=30, check=True,
     )
     assert check.stdout.split() == [b"plait.process", b"plait.utils", b"plait.stdio", b"plait.process"]
+
+
+# --- StandardIO in this process, on descriptors the test owns --------------------------
+
+
+class Collect(LineReceiver):
+    delimiter = b"\n"
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.lost: Deferred[None] = Deferred()
+        self.reason: Failure | None = None
+
+    def lineReceived(self, line: bytes) -> None:
+        self.lines.append(line)
+        self.sendLine(b"seen " + line)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.reason = reason
+        self.lost.callback(None)
+
+
+def test_regularFilesAreReadAndWrittenWithoutPolling(reactor: Any, tmp_path: Path) -> None:
+    """A regular file as stdin and stdout (epoll refuses both): every line is
+    read and answered, then ConnectionDone; pausing and resuming work too."""
+    from plait.stdio import StandardIO
+
+    source = tmp_path / "in"
+    source.write_bytes(b"".join(b"%d\n" % i for i in range(3000)))
+    with open(source, "rb") as stdin, open(tmp_path / "out", "wb") as stdout:
+        proto = Collect()
+        transport = StandardIO(proto, stdin=stdin.fileno(), stdout=stdout.fileno(), reactor=reactor)
+        transport.pauseProducing()
+        transport.resumeProducing()
+        transport.stopReading()  # Twisted's compatibility names
+        transport.startReading()
+        runUntil(reactor, proto.lost)
+    assert len(proto.lines) == 3000
+    assert (tmp_path / "out").read_bytes() == b"".join(b"seen %d\n" % i for i in range(3000))
+    assert proto.reason is not None and proto.reason.check(error.ConnectionDone)
+
+
+def test_socketStdoutAndHalfCloseHooks(reactor: Any) -> None:
+    """On a socket (readable too) stdout is not watched for reading; after the
+    end, writes and producers are turned away, and the half-close entry points
+    of IHalfCloseableDescriptor are not for users."""
+    import socket
+
+    from plait.stdio import StandardIO
+
+    ours, theirs = socket.socketpair()
+    r, w = os.pipe()
+    try:
+        proto = Collect()
+        transport = StandardIO(proto, stdin=r, stdout=ours.fileno(), reactor=reactor)
+        assert transport._writer is not None and not transport._writer.enableReadHack
+        os.write(w, b"ping\n")
+        os.close(w)
+        w = -1
+        runUntil(reactor, proto.lost)
+        assert theirs.recv(100) == b"seen ping\n"
+        assert theirs.recv(100) == b""  # released: the reader sees end-of-file
+        transport.write(b"ignored")
+        transport.writeSequence([b"ignored"])
+        transport.loseWriteConnection()
+        transport.loseConnection()
+        stopped: list[bool] = []
+
+        class P:
+            def stopProducing(self) -> None:
+                stopped.append(True)
+
+        transport.registerProducer(P(), True)
+        transport.unregisterProducer()
+        assert stopped == [True]
+        with pytest.raises(NotImplementedError):
+            transport.readConnectionLost(Failure(error.ConnectionDone()))
+        with pytest.raises(NotImplementedError):
+            transport.writeConnectionLost(Failure(error.ConnectionDone()))
+    finally:
+        for fd in (r, w):
+            if fd >= 0:
+                os.close(fd)
+        ours.close()
+        theirs.close()
+
+
+def test_halfCloseCallbackRaising(reactor: Any, loggedErrors: Any) -> None:
+    """An exception from readConnectionLost is logged and ends the connection with it."""
+    from zope.interface import implementer
+
+    from plait.interfaces import IHalfCloseableProtocol
+    from plait.stdio import StandardIO
+
+    @implementer(IHalfCloseableProtocol)
+    class Broken(Collect):
+        def readConnectionLost(self) -> None:
+            raise ValueError("read side")
+
+        def writeConnectionLost(self) -> None:
+            pass
+
+    r, w = os.pipe()
+    r2, w2 = os.pipe()
+    try:
+        proto = Broken()
+        StandardIO(proto, stdin=r, stdout=w2, reactor=reactor)
+        os.close(w)
+        w = -1
+        runUntil(reactor, proto.lost)
+    finally:
+        for fd in (r, w, r2, w2):
+            if fd >= 0:
+                os.close(fd)
+    assert proto.reason is not None and proto.reason.check(ValueError)
+    assert len(loggedErrors.flush(ValueError)) == 1

@@ -99,7 +99,7 @@ __all__ = [
 ]
 
 #: pid -> process, for every child plait spawned and has not reaped yet.
-reapProcessHandlers: dict[int, _BaseProcess] = {}
+reapProcessHandlers: dict[int, Any] = {}
 
 #: Whether to try ``os.pidfd_open`` (tests turn it off to run the SIGCHLD way).
 _usePidfd: bool = hasattr(os, "pidfd_open")
@@ -112,9 +112,10 @@ def reapAllProcesses() -> None:
     on each pid of ``reapProcessHandlers``, then ``handler.processEnded(status)``."""
     for pid, handler in list(reapProcessHandlers.items()):
         status = _tryReap(pid)
-        if status is not None and reapProcessHandlers.get(pid) is handler:
+        if status is not None and pid in reapProcessHandlers:
             del reapProcessHandlers[pid]
-            handler.processEnded(status)
+            # One broken handler must not keep the other children unreaped.
+            _callLogged("processEnded", handler.processEnded, status)
 
 
 def _tryReap(pid: int) -> int | None:

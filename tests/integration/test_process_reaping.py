@@ -131,7 +131,7 @@ def test_reapHandlerRegistryIsTwisteds(reactor: Any) -> None:
         other.wait(timeout=10)
     assert ends == []
     # A raw child registered by hand: reapAllProcesses collects it once it exits.
-    pid = os.posix_spawn("/bin/sh", ["sh", "-c", "read x"], {}, file_actions=[])
+    pid = os.posix_spawn("/bin/sleep", ["sleep", "1000"], {})
     process.registerReapProcessHandler(pid, handler)
     process.reapAllProcesses()
     assert ends == [] and process.reapProcessHandlers[pid] is handler

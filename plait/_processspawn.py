@@ -233,6 +233,7 @@ def _forkExec(
     program, argv, environ = _encodedArguments(executable, args, env)
     if path is not None and not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError(f"path must be str or bytes, not {type(path).__name__} (spawning {executable!r})")
+    userGroups = _userGroups(uid, gid)  # looked up here: NSS has no place in a forked child
     errRead, errWrite = os.pipe()
     # The error pipe must survive the descriptor moves: put it above them.
     import fcntl
@@ -252,7 +253,7 @@ def _forkExec(
         if collecting:
             gc.enable()
     if pid == 0:  # the child: never return from here
-        _childMain(program, argv, environ, path, uid, gid, actions, ptySlave, reportFD)
+        _childMain(program, argv, environ, path, uid, gid, actions, ptySlave, reportFD, userGroups)
     os.close(reportFD)
     try:
         report = _readAll(errRead)
@@ -266,6 +267,19 @@ def _forkExec(
     what = path if step == "chdir" else executable
     detail = f"{os.strerror(code)} ({step} for {executable!r})" if step != "exec" else os.strerror(code)
     raise OSError(code, detail, what)
+
+
+def _userGroups(uid: int | None, gid: int | None) -> tuple[str | None, int]:
+    """The user name (None if ``uid`` has none) and the primary group for initgroups."""
+    primaryGid = os.getegid() if gid is None else gid
+    if uid is None:
+        return None, primaryGid
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name, primaryGid
+    except KeyError:
+        return None, primaryGid
 
 
 def _readAll(fd: int) -> bytes:
@@ -283,7 +297,7 @@ def _readAll(fd: int) -> bytes:
 def _childMain(
     program: bytes, argv: list[bytes], environ: dict[bytes, bytes], path: Any,
     uid: int | None, gid: int | None, actions: list[_Action], ptySlave: int | None,
-    reportFD: int,
+    reportFD: int, userGroups: tuple[str | None, int],
 ) -> None:
     """Set up the forked child and ``exec``; on failure report errno and exit.
 
@@ -318,8 +332,13 @@ def _childMain(
             os.setgid(gid)
         if uid is not None:
             step = "setuid"
-            if gid is None:
-                os.setgroups([])
+            # The user's own supplementary groups, as Twisted's switchUID
+            # sets them (initgroups(3)); never the parent's.
+            userName, primaryGid = userGroups
+            if userName is not None:
+                os.initgroups(userName, primaryGid)
+            else:
+                os.setgroups([primaryGid])
             os.setuid(uid)
         step = "exec"
         os.execvpe(program, argv, environ)

@@ -228,3 +228,11 @@ class UNIXAddress:
     def __repr__(self) -> str:
         shown = None if self.name is None else os.fsdecode(self.name)
         return f"UNIXAddress({shown!r})"
+
+
+@implementer(IAddress)
+class _ProcessAddress:
+    """The address of a process transport (it has none; Twisted's private class)."""
+
+    def __repr__(self) -> str:
+        return "_ProcessAddress()"

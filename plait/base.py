@@ -4,7 +4,8 @@ Owns ``DelayedCall`` (the handle ``callLater`` returns), ``_TimerQueue`` (the
 heap behind ``callLater``), ``_SystemEvent`` (before/during/after triggers)
 and ``ReactorBase``: ``run``/``stop``/``crash``/``iterate``, ``callLater``,
 ``callWhenRunning``, ``callFromThread``, the thread pool and signal handling
-(name resolution comes from ``plait._resolver.PluggableResolverMixin``).
+(SIGINT/SIGTERM; SIGCHLD for ``plait.process`` where there is no pidfd).
+Name resolution comes from ``plait._resolver.PluggableResolverMixin``.
 ``plait.selectreactor.SelectorReactor`` adds the selector,
 the waker and the descriptor bookkeeping on top (``doIteration``).
 
@@ -651,6 +652,24 @@ class ReactorBase(PluggableResolverMixin):
             return  # signal.signal only works in the main thread
         for signum in _SIGNALS:
             self._savedSignalHandlers[signum] = signal.signal(signum, self._handleSignal)
+        if self._childSignalHandler is not None:
+            self._installChildSignal()
+
+    # SIGCHLD, only where the kernel has no pidfd: plait.process hands over
+    # the function that reaps the children plait spawned, and the loop runs
+    # it after each SIGCHLD while the reactor's handlers are installed.
+    _childSignalHandler: Callable[[], object] | None = None
+
+    def _watchChildSignal(self, reapChildren: Callable[[], object]) -> None:
+        """Run ``reapChildren()`` from the loop after each SIGCHLD (plait.process)."""
+        self._childSignalHandler = reapChildren
+        if signal.SIGINT in self._savedSignalHandlers:  # our handlers are in place
+            self._installChildSignal()
+
+    def _installChildSignal(self) -> None:
+        if signal.SIGCHLD not in self._savedSignalHandlers:
+            self._savedSignalHandlers[signal.SIGCHLD] = signal.signal(signal.SIGCHLD, self._handleSignal)
+            self._handleSignal(signal.SIGCHLD, None)  # a child may have ended before
 
     def _restoreSignalHandlers(self) -> None:
         while self._savedSignalHandlers:
@@ -667,6 +686,9 @@ class ReactorBase(PluggableResolverMixin):
         # Runs between two bytecodes of the main thread, maybe inside the
         # loop itself: only record and hand over through the thread queue,
         # whose waker also ends a select() that is blocked right now.
+        if signum == signal.SIGCHLD and self._childSignalHandler is not None:
+            self.callFromThread(self._childSignalHandler)
+            return
         self._exitSignal = signum
         self.callFromThread(self._stopForSignal, signum)
 

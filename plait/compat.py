@@ -66,6 +66,10 @@ ALIASES: dict[str, str] = {
     "twisted.internet.default": "plait.selectreactor",
     "twisted.internet.main": "plait.main",
     "twisted.internet.testing": "plait.testing",
+    # processes (issue 15)
+    "twisted.internet.process": "plait.process",
+    "twisted.internet.utils": "plait.utils",
+    "twisted.internet.stdio": "plait.stdio",
     "twisted.test.proto_helpers": "plait.testing",
     "twisted.python.failure": "plait.failure",
     "twisted.python.log": "plait.log",
@@ -73,7 +77,6 @@ ALIASES: dict[str, str] = {
     "twisted.protocols.basic": "plait.protocols.basic",
     "twisted.words.protocols.irc": "plait.protocols.irc",
     # -- fidelity (issue 12) --
-    "twisted.internet.main": "plait.main",
     "twisted.python.compat": "plait.pycompat",
     "twisted.plugin": "plait.plugin",
     "twisted.application.service": "plait.application.service",

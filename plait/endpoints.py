@@ -68,6 +68,14 @@ from plait._endpointgrammar import (
     _toInt,
     quoteStringArgument,
 )
+
+# Process and standard-I/O endpoints live in their own module (it registers
+# the "stdio:" server parser on import).
+from plait._processendpoints import (
+    ProcessEndpoint,
+    StandardErrorBehavior,
+    StandardIOEndpoint,
+)
 from plait._tlsendpoints import (
     SSL4ClientEndpoint,
     SSL4ServerEndpoint,
@@ -92,11 +100,17 @@ from plait.interfaces import (
 )
 from plait.protocol import ClientFactory, Factory, Protocol, connectionDone
 
+# Twisted's endpoints module has these names too (imported there).
+from plait.stdio import PipeAddress, StandardIO  # noqa: F401 - re-exported, as Twisted's module has them
+
 __all__ = [
     "AdoptedStreamServerEndpoint",
     "HostnameEndpoint",
+    "ProcessEndpoint",
     "SSL4ClientEndpoint",
     "SSL4ServerEndpoint",
+    "StandardErrorBehavior",
+    "StandardIOEndpoint",
     "TCP4ClientEndpoint",
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",

@@ -1187,7 +1187,7 @@ class IReactorSocket(Interface):
 
 
 class IReactorProcess(Interface):
-    """I start child processes.  Named for completeness: plait does not implement me."""
+    """I start child processes (``plait.process``)."""
 
     def spawnProcess(
         processProtocol: object,
@@ -1590,4 +1590,83 @@ class IAcceptableCiphers(Interface):
         """Return the ciphers of ``availableCiphers`` that I accept, in my order of preference.
 
         Called when TLS settings are built; an empty result is an error.
+        """
+
+
+# ---------------------------------------------------------------------------
+# Processes (plait.process, plait.stdio)
+# ---------------------------------------------------------------------------
+
+
+class IProcessProtocol(Interface):
+    """I am told what happens to a child process and the pipes to it.
+
+    Order: ``makeConnection`` (inside ``spawnProcess``), then from the loop
+    ``childDataReceived``/``childConnectionLost`` for each pipe,
+    ``processExited`` when the child is reaped, and ``processEnded`` last,
+    once the child exited *and* every pipe to it is closed.
+    """
+
+    def makeConnection(process: IProcessTransport) -> None:
+        """Called once, when the process has been created, with its transport."""
+
+    def childDataReceived(childFD: int, data: bytes) -> None:
+        """Called with bytes the child wrote to its descriptor ``childFD``."""
+
+    def childConnectionLost(childFD: int) -> None:
+        """Called once per pipe, when the pipe to the child's ``childFD`` closes."""
+
+    def processExited(reason: Failure) -> None:
+        """Called once, when the child exits (is reaped).
+
+        ``reason`` wraps ``ProcessDone`` (exit code 0) or
+        ``ProcessTerminated`` (``exitCode``, ``signal``, ``status``).
+        Pipes to the child may still be open and deliver data.
+        """
+
+    def processEnded(reason: Failure) -> None:
+        """Called once, last: the child exited and all its pipes are closed.
+
+        ``reason`` is as for ``processExited``.
+        """
+
+
+class IProcessTransport(ITransport):
+    """I am the transport of a child process."""
+
+    pid = Attribute(
+        "From before IProcessProtocol.makeConnection is called to before "
+        "IProcessProtocol.processEnded is called, pid is an int giving the "
+        "platform process ID of this process.  pid is None at all other times."
+    )
+
+    def closeStdin() -> None:
+        """Close stdin after all data has been written out."""
+
+    def closeStdout() -> None:
+        """Close stdout."""
+
+    def closeStderr() -> None:
+        """Close stderr."""
+
+    def closeChildFD(descriptor: int) -> None:
+        """Close the pipe to ``descriptor``, identified by its number in the child."""
+
+    def writeToChild(childFD: int, data: bytes) -> None:
+        """Like ``write``, but to the child's descriptor ``childFD``.
+
+        Raises ``KeyError`` if ``childFD`` is not a descriptor mapped in
+        the child for writing when ``spawnProcess`` created it.
+        """
+
+    def loseConnection() -> None:
+        """Close stdin, stderr and stdout."""
+
+    def signalProcess(signalID: str | int) -> None:
+        """Send a signal to the process.
+
+        ``signalID`` is one of ``"KILL"``, ``"TERM"``, ``"INT"`` (portable
+        names) or an integer POSIX signal number.  Raises
+        ``ProcessExitedAlready`` if the process has already exited, and
+        ``OSError`` if ``os.kill`` fails with an errno other than ``ESRCH``.
         """

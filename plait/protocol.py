@@ -4,7 +4,8 @@ This module owns the user-facing half of every connection: ``Protocol`` (the
 object that receives bytes), the factories that build protocols
 (``Factory``, ``ClientFactory``, ``ServerFactory``), the retrying
 ``ReconnectingClientFactory``, ``ClientCreator`` (connect without writing a
-factory) and the datagram protocol base classes.
+factory), ``ProcessProtocol`` (the protocol of a child process; its
+transport lives in ``plait.process``) and the datagram protocol base classes.
 
 A stream protocol's life, as a transport drives it::
 
@@ -43,7 +44,8 @@ Deliberate differences from Twisted:
   raising ``AttributeError``.
 
 Tests: tests/unit/test_protocol.py, tests/unit/test_reconnecting.py,
-tests/unit/test_clientcreator.py, tests/integration/test_clientcreator_real.py.
+tests/unit/test_clientcreator.py, tests/integration/test_clientcreator_real.py,
+tests/unit/test_processendpoints.py (ProcessProtocol).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from plait.failure import Failure
 from plait.interfaces import (
     IConsumer,
     ILoggingContext,
+    IProcessProtocol,
     IProtocol,
     IProtocolFactory,
 )
@@ -79,6 +82,7 @@ __all__ = [
     "DatagramProtocol",
     "Factory",
     "FileWrapper",
+    "ProcessProtocol",
     "Protocol",
     "ReconnectingClientFactory",
     "ServerFactory",
@@ -606,6 +610,59 @@ class ClientCreator:
             timeout=timeout,
             bindAddress=bindAddress,
         )
+
+
+# --- process protocols ------------------------------------------------------------
+
+
+@implementer(IProcessProtocol)
+class ProcessProtocol(BaseProtocol):
+    """Base class for protocols talking to a child process (``spawnProcess``).
+
+    It routes by descriptor: data on fd 1 to ``outReceived``, on fd 2 to
+    ``errReceived``; a closed fd 0/1/2 to ``inConnectionLost``/
+    ``outConnectionLost``/``errConnectionLost``.  Lifecycle (see
+    ``plait.process``): ``makeConnection -> connectionMade ->
+    (childDataReceived | childConnectionLost)* -> processExited ->
+    processEnded``, with ``processEnded`` last and exactly once.
+    """
+
+    def childDataReceived(self, childFD: int, data: bytes) -> None:
+        """Bytes from the child's ``childFD``; routes fds 1 and 2."""
+        if childFD == 1:
+            self.outReceived(data)
+        elif childFD == 2:
+            self.errReceived(data)
+
+    def outReceived(self, data: bytes) -> None:
+        """Some data was received from stdout."""
+
+    def errReceived(self, data: bytes) -> None:
+        """Some data was received from stderr."""
+
+    def childConnectionLost(self, childFD: int) -> None:
+        """The pipe to the child's ``childFD`` closed; routes fds 0, 1 and 2."""
+        if childFD == 0:
+            self.inConnectionLost()
+        elif childFD == 1:
+            self.outConnectionLost()
+        elif childFD == 2:
+            self.errConnectionLost()
+
+    def inConnectionLost(self) -> None:
+        """The child's stdin was closed."""
+
+    def outConnectionLost(self) -> None:
+        """The child's stdout was closed."""
+
+    def errConnectionLost(self) -> None:
+        """The child's stderr was closed."""
+
+    def processExited(self, reason: Failure) -> None:
+        """The child exited (``ProcessDone`` or ``ProcessTerminated``)."""
+
+    def processEnded(self, reason: Failure) -> None:
+        """The child exited and every pipe to it is closed; called last."""
 
 
 # --- datagram protocols ---------------------------------------------------------

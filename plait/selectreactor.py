@@ -67,7 +67,13 @@ from zope.interface import implementer
 from plait import error, log
 from plait.base import MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure
-from plait.interfaces import IReactorFDSet, IReactorSocket, IReactorSSL, IReactorTCP
+from plait.interfaces import (
+    IReactorFDSet,
+    IReactorProcess,
+    IReactorSocket,
+    IReactorSSL,
+    IReactorTCP,
+)
 from plait.logger import _dispatchContext
 from plait.main import installReactor
 
@@ -212,7 +218,7 @@ def _asFailure(why: object, method: str) -> Failure:
     return Failure(bad)
 
 
-@implementer(IReactorFDSet, IReactorTCP, IReactorSSL, IReactorSocket)
+@implementer(IReactorFDSet, IReactorTCP, IReactorSSL, IReactorSocket, IReactorProcess)
 class SelectorReactor(ReactorBase):
     """A reactor over ``selectorClass`` (default: epoll itself where the
     platform has it, else ``selectors.DefaultSelector``)."""
@@ -483,6 +489,21 @@ class SelectorReactor(ReactorBase):
     ) -> Any:
         """Not supported: plait has no UDP transport yet."""
         raise NotImplementedError("plait does not support datagram ports yet")
+
+
+    # -- IReactorProcess: thin delegation to plait.process -----------------------
+
+    def spawnProcess(
+        self, processProtocol: Any, executable: Any, args: Any = (), env: Any = {},  # noqa: B006 - Twisted's default; never mutated
+        path: Any = None, uid: int | None = None, gid: int | None = None,
+        usePTY: Any = 0, childFDs: Any = None,
+    ) -> Any:
+        """Start ``executable`` as a child talking to ``processProtocol``; return its transport."""
+        from plait import process
+
+        return process.spawnProcess(
+            self, processProtocol, executable, args, env, path, uid, gid, usePTY, childFDs
+        )
 
 
 def install(selectorClass: type[selectors.BaseSelector] | None = None) -> SelectorReactor:

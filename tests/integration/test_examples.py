@@ -237,3 +237,19 @@ def test_tlsClientRefusesAnUnknownAuthority(tlsFiles: Path, tmp_path_factory: py
     assert result.returncode == 0, result.stderr
     assert "server said" not in result.stdout
     assert "connection closed: certificate verify failed: unable to get local issuer certificate" in result.stdout
+
+
+def test_processWcFeedsWcAndPrintsEveryEvent() -> None:
+    """process_wc.py writes verses to wc, closes its stdin, and prints wc's
+    counts, processExited before processEnded, then getProcessOutput's line."""
+    result = _run(str(EXAMPLES / "process_wc.py"), "4")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("connectionMade: wc is running as pid ")
+    verse = b"%d bottles of beer on the wall, %d bottles of beer,\ntake one down, pass it around\n"
+    verses = b"".join(verse % (n, n) for n in range(4, 0, -1))
+    assert f"wc counted 8 lines, {len(verses.split())} words, {len(verses)} bytes" in out
+    for event in ("inConnectionLost", "outConnectionLost", "errConnectionLost"):
+        assert out.count(event + ":") == 1
+    assert out.index("processExited: exit code 0") < out.index("processEnded:")
+    assert "getProcessOutput: wc (GNU coreutils)" in out

@@ -69,11 +69,17 @@ LAYERS: dict[str, int] = {
     "_tlsprotocol": 3,  # TLSMemoryBIOProtocol, re-exported by tls
     "ssl": 3,
     "_ssl*": 3,  # the parts of plait.ssl (_sslcert, _sslkeys, _sslverify, _sslclient), used by tls too
+    "process": 3,  # child processes: transports and reaping
+    "_processpipes": 3,  # the pipe descriptors process and stdio share
+    "_processspawn": 3,  # posix_spawn / fork+exec, with the checks
+    "utils": 3,  # getProcessOutput & co. (twisted.internet.utils)
+    "stdio": 3,  # StandardIO over the program's own stdin/stdout
     "selectreactor": 4,
     "endpoints": 4,
     "_endpointgrammar": 4,  # description strings: grammar and parser registry
     "_adoptedendpoint": 4,  # AdoptedStreamServerEndpoint, re-exported by endpoints
     "_tlsendpoints": 4,  # SSL4*/wrap*TLS endpoints and the ssl:/tls: strings
+    "_processendpoints": 4,  # ProcessEndpoint, StandardIOEndpoint, "stdio:"
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
@@ -129,6 +135,11 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("tls", "_ssl*"),
         ("tls", "_tlsprotocol"),
         ("_tlsprotocol", "_ssl*"),
+        ("endpoints", "_processendpoints"),
+        ("_processendpoints", "_endpointgrammar"),
+        ("process", "_process*"),
+        ("_processpipes", "_processspawn"),
+        ("stdio", "_processpipes"),
         ("protocols.*", "protocols.*"),
         ("application.internet", "service"),  # re-exports ClientService
         ("application.internet", "application.service"),
@@ -150,6 +161,8 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("tcp", "Connector.__init__"),  # Connector(..., reactor=None)
         ("threads", "deferToThread"),  # deferToThread(f, *args, **kwargs)
         ("threads", "callMultipleInThread"),  # callMultipleInThread(tupleList)
+        ("utils", "_spawnWithDeferred"),  # getProcessOutput(..., reactor=None) & co.
+        ("stdio", "StandardIO.__init__"),  # StandardIO(proto, stdin, stdout, reactor=None)
         ("service", "ClientService.__init__"),  # ClientService(..., clock=None)
         ("application.internet", "_reactorOf"),  # TCPServer(..., reactor=None) & co.
         ("_tlsprotocol", "_globalClock"),  # TLSMemoryBIOFactory(clock=None) over a transport without a reactor

@@ -61,6 +61,10 @@ ALIASES: dict[str, str] = {
     "twisted.logger": "plait.logger",
     "twisted.protocols.basic": "plait.protocols.basic",
     "twisted.words.protocols.irc": "plait.protocols.irc",
+    # plait.trial (issue 14): trial's test cases and helpers
+    "twisted.trial": "plait.trial",
+    "twisted.trial.unittest": "plait.trial.unittest",
+    "twisted.trial.util": "plait.trial.util",
 }
 
 

@@ -55,7 +55,6 @@ class TestCase(SynchronousTestCase):
         super().__init__(methodName)
         self._janitor: _spin.Janitor | None = None
         self._guard: _spin.ReactorGuard | None = None
-        self._callsSeen = 0  # reactor.stop()/crash() calls already reported
 
     def assertFailure(self, deferred: Deferred[Any], *expectedFailures: type[BaseException]) -> Deferred[Any]:
         """Make ``deferred`` succeed with the exception if it fails with one of ``expectedFailures``.
@@ -90,7 +89,6 @@ class TestCase(SynchronousTestCase):
 
     def _runFixturesAndTest(self, reporter: PyUnitResultAdapter) -> None:
         self._janitor = _spin.Janitor(lambda: _spin.installedGlobalReactor())
-        self._callsSeen = 0
         if _spin.installedGlobalReactor() is not None:
             # Guard from the start: the test may bind reactor.stop (say, in
             # a callLater) before it first waits.
@@ -111,11 +109,7 @@ class TestCase(SynchronousTestCase):
 
     def _interference(self) -> Failure | None:
         """A Failure for a reactor.stop()/crash() call not reported yet."""
-        if self._guard is None:
-            return None
-        failure = self._guard.interference(self._callsSeen)
-        self._callsSeen = len(self._guard.calls)
-        return failure
+        return None if self._guard is None else self._guard.interference()
 
     def _callPhase(self, func: Callable[[], object], description: str, suppress: list[Suppression]) -> Failure | None:
         failure = self._waitForPhase(func, description, suppress)

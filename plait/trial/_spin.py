@@ -164,6 +164,7 @@ class ReactorGuard:
     def __init__(self, reactor: Any) -> None:
         self.reactor = reactor
         self.calls: list[str] = []
+        self._reported = 0
         self._realCrash = reactor.crash
         self._saved: dict[str, object] | None = None
 
@@ -195,8 +196,9 @@ class ReactorGuard:
         self.calls.append(call)
         self._realCrash()
 
-    def interference(self, seen: int) -> Failure | None:
-        """A Failure describing the first of ``calls`` after the first ``seen``, if any."""
+    def interference(self) -> Failure | None:
+        """A Failure for the first call not described by an earlier ``interference()``."""
+        seen, self._reported = self._reported, len(self.calls)
         if len(self.calls) <= seen:
             return None
         return Failure(RuntimeError(

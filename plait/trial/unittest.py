@@ -54,6 +54,8 @@ __all__ = [
 class TestSuite(_pyunit.TestSuite):
     """A suite that runs its tests in order and keeps them (pyunit's drops them)."""
 
+    __test__ = False  # not a test class, even when imported into a test module
+
     def _removeTestAtIndex(self, index: int) -> None:
         """Keep finished tests: a runner may report on them afterwards."""
 
@@ -68,6 +70,8 @@ class TestSuite(_pyunit.TestSuite):
 
 class TestDecorator:
     """Wraps a test; ``run`` delegates to it.  Subclass to add behaviour around a test."""
+
+    __test__ = False  # not a test class, even when imported into a test module
 
     def __init__(self, test: Any) -> None:
         self._originalTest = test

@@ -17,7 +17,8 @@ What it gives a test suite:
   ``logged_errors.flush(ErrorType)`` takes it);
 * ``async def`` tests run on the ``reactor`` fixture's reactor (whichever
   ``reactor`` fixture is in scope: a conftest may provide its own), and a
-  test returning a Deferred waits for it;
+  test returning a Deferred waits for it; ``async def`` fixtures (plain or
+  with a ``yield``) run on it too, setup and teardown;
 * ``@pytest.mark.plait_timeout(seconds)``, ``--plait-timeout`` and the
   ``plait_timeout`` ini value (default 120 s): how long such a test may
   wait before it fails, naming what it was waiting for;
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import unittest
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
@@ -103,6 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _timeoutFor(item: pytest.Item) -> float:
+    value: Any
     marker = item.get_closest_marker("plait_timeout")
     if marker is not None:
         value = marker.args[0] if marker.args else marker.kwargs.get("seconds")
@@ -174,58 +177,148 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         pyfuncitem.obj = testFunction
 
 
-def _wait(item: pytest.Function, result: Any, coro: Any) -> None:
-    """Run the reactor until ``result`` (a Deferred or coroutine) is done; raise its failure."""
+def _runOnReactor(node: pytest.Item, target: Any, result: Any, coro: Any, what: str, timeout: float) -> object:
+    """Run ``target`` (a reactor, or None for the global one) until ``result`` is done.
+
+    Returns the outcome (a ``Failure`` if it failed); fails the test if the
+    reactor was stopped meanwhile.
+    """
     __tracebackhide__ = True
-    from plait.defer import TimeoutError, ensureDeferred
-    from plait.failure import Failure
+    from plait.defer import ensureDeferred
     from plait.trial import _spin
 
     d = ensureDeferred(result)
-    timeout = _timeoutFor(item)
-    guard = item.stash.get(_GUARD, None)
-    fixtureReactor = item.funcargs.get("reactor")
-    # Without a reactor fixture, this test gets the fixture's checks here.
-    janitor = observer = None
+    fixtureGuard = node.stash.get(_GUARD, None)
     ownGuard: list[Any] = []
 
     def getGuard() -> Any:
-        if guard is not None:
-            return guard
+        if fixtureGuard is not None and (target is None or fixtureGuard.reactor is target):
+            return fixtureGuard
         if not ownGuard:
-            target = fixtureReactor if fixtureReactor is not None else _spin.globalReactor()
-            ownGuard.append(_spin.ReactorGuard(target))
+            ownGuard.append(_spin.ReactorGuard(target if target is not None else _spin.globalReactor()))
             ownGuard[0].start()
         return ownGuard[0]
 
     def describe() -> str:
-        return f"{item.nodeid} still running at {timeout} secs\n{_spin.describeWait(d, coro)}"
+        return f"{what} still running at {timeout} secs\n{_spin.describeWait(d, coro)}"
 
-    if fixtureReactor is None:
-        janitor = _spin.Janitor(_spin.installedGlobalReactor)
-        observer = _spin.LoggedErrors()
-        observer.start()
     try:
         outcome = _spin.runUntilFired(getGuard, d, timeout, describe)
     finally:
         if ownGuard:
             ownGuard[0].stop()
-    problem = getGuard().interference() if (guard is not None or ownGuard) else None
-    dirty = janitor.cleanUp() if janitor is not None else None
-    logged: list[Failure] = []
-    if observer is not None:
-        observer.stop()
-        logged = observer.flush()
+    guards = ownGuard or ([fixtureGuard] if fixtureGuard is not None else [])
+    problem = guards[0].interference() if guards else None
     if problem is not None:
         pytest.fail(problem.getErrorMessage(), pytrace=False)
+    return outcome
+
+
+def _raiseFailure(outcome: object) -> None:
+    """Raise a failed outcome: a timeout as a plain message, others as themselves."""
+    __tracebackhide__ = True
+    from plait.defer import TimeoutError
+    from plait.failure import Failure
+
     if isinstance(outcome, Failure):
         if outcome.check(TimeoutError):
             pytest.fail(outcome.getErrorMessage(), pytrace=False)
         outcome.raiseException()
+
+
+def _wait(item: pytest.Function, result: Any, coro: Any) -> None:
+    """Run the reactor until the test's ``result`` (a Deferred or coroutine) is done."""
+    __tracebackhide__ = True
+    from plait.trial import _spin
+
+    target = item.funcargs.get("reactor")
+    # Without a reactor fixture, the test gets the fixture's checks here.
+    janitor = observer = None
+    if target is None:
+        janitor = _spin.Janitor(_spin.installedGlobalReactor)
+        observer = _spin.LoggedErrors()
+        observer.start()
+    try:
+        outcome = _runOnReactor(item, target, result, coro, item.nodeid, _timeoutFor(item))
+    finally:
+        dirty = janitor.cleanUp() if janitor is not None else None
+        logged = []
+        if observer is not None:
+            observer.stop()
+            logged = observer.flush()
+    _raiseFailure(outcome)
     if dirty is not None:
         pytest.fail(str(dirty), pytrace=False)
     if logged:
         pytest.fail(_loggedText(logged), pytrace=False)
+
+
+# -- async fixtures ----------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, object, object]:
+    func = fixturedef.func
+    isAsyncGenerator = inspect.isasyncgenfunction(func)
+    if not (isAsyncGenerator or inspect.iscoroutinefunction(func)) or any(
+        request.node.get_closest_marker(name) for name in _OTHER_ASYNC_MARKERS
+    ):
+        return (yield)
+    fixturedef.func = _synchronousFixture(func, isAsyncGenerator, request)
+    try:
+        return (yield)
+    finally:
+        fixturedef.func = func
+
+
+def _synchronousFixture(func: Any, isAsyncGenerator: bool, request: Any) -> Callable[..., Any]:
+    """A plain (generator) function running the async fixture ``func`` on the reactor.
+
+    A function-scoped fixture runs on the ``reactor`` fixture's reactor
+    (requested on the fly, so it is set up before and torn down after);
+    broader scopes run on the global reactor.
+    """
+    name = request.fixturename
+    instance = request.instance
+    owner = getattr(func, "__self__", None)
+    if instance is not None and owner is not None and isinstance(instance, type(owner)):
+        # A fixture method of the test's class: pytest bound it to another
+        # instance; bind it to this test's, as pytest does for sync ones.
+        func = types.MethodType(func.__func__, instance)
+
+    def run(awaitable: Any, what: str) -> Any:
+        __tracebackhide__ = True
+
+        async def step() -> Any:
+            return await awaitable
+
+        target = request.getfixturevalue("reactor") if request.scope == "function" else None
+        node = request.node
+        timeout = _timeoutFor(node) if isinstance(node, pytest.Item) else DEFAULT_TIMEOUT
+        coro = step()
+        outcome = _runOnReactor(node, target, coro, coro, what, timeout)
+        _raiseFailure(outcome)
+        return outcome
+
+    if not isAsyncGenerator:
+
+        def callFixture(**kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            return run(func(**kwargs), f"fixture {name!r}")
+
+        return callFixture
+
+    def generateFixture(**kwargs: Any) -> Iterator[Any]:
+        __tracebackhide__ = True
+        generator = func(**kwargs)
+        yield run(generator.__anext__(), f"setting up fixture {name!r}")
+        try:
+            run(generator.__anext__(), f"tearing down fixture {name!r}")
+        except StopAsyncIteration:
+            return
+        raise ValueError(f"fixture {name!r} yielded more than once")
+
+    return generateFixture
 
 
 def _loggedText(failures: list[Any]) -> str:

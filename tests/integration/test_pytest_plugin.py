@@ -343,3 +343,43 @@ def test_trialTestCasesUnderPytest(inner: Any) -> None:
     result = runInner(inner)
     result.assert_outcomes(passed=2, failed=2, skipped=1, xfailed=1)
     result.stdout.fnmatch_lines(["*DirtyReactorAggregateError: Reactor was unclean.*", "*FailTest: 1 != 2*"])
+
+
+def test_asyncFixtures(inner: Any) -> None:
+    """Async fixtures (plain and yield) run on the reactor, setup and teardown."""
+    inner.makepyfile(
+        """
+        import pytest
+        from plait.task import deferLater
+
+        events = []
+
+        @pytest.fixture
+        async def value(reactor):
+            return await deferLater(reactor, 0.001, lambda: 41)
+
+        @pytest.fixture
+        async def resource(reactor):
+            events.append("setup")
+            yield await deferLater(reactor, 0.001, lambda: "open")
+            await deferLater(reactor, 0.001, events.append, "teardown waited")
+
+        async def test_value(value):
+            assert value + 1 == 42
+
+        def test_resource(resource):
+            assert resource == "open"
+
+        def test_teardownRan():
+            assert events == ["setup", "teardown waited"]
+
+        class TestInAClass:
+            @pytest.fixture
+            async def mine(self, reactor):
+                return self
+
+            def test_boundToTheInstance(self, mine):
+                assert mine is self
+        """
+    )
+    runInner(inner).assert_outcomes(passed=4)

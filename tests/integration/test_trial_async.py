@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from plait import log
-from plait.error import ConnectionLost
 from plait.defer import Deferred, succeed
+from plait.error import ConnectionLost
 from plait.failure import Failure
 from plait.task import deferLater
 from plait.trial import TestCase, _spin

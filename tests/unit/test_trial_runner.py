@@ -223,6 +223,9 @@ def test_mainNeedsAName(capsys: pytest.CaptureFixture[str]) -> None:
 def test_badReactorName(project: tuple[Path, str]) -> None:
     _, name = project
     assert runMain("-r", "nonsense", name) == (
-        2, "python -m plait.trial: unknown selector 'nonsense': use one of default, epoll, poll, "
-        "select, devpoll, kqueue or a dotted path to a selectors.BaseSelector subclass\n",
+        2,
+        (
+            "python -m plait.trial: unknown selector 'nonsense': use one of default, epoll, poll, "
+            "select, devpoll, kqueue or a dotted path to a selectors.BaseSelector subclass\n"
+        ),
     )

@@ -78,7 +78,7 @@ class Events(SynchronousTestCase):
         raise ValueError("boom")
 
     def test_assert(self) -> None:
-        assert False  # noqa: B011, PT015 - trial calls a bare assert an error
+        assert False  # trial calls a bare assert an error, not a failure
 
     def test_skipTest(self) -> None:
         raise SkipTest("not here")
@@ -300,7 +300,7 @@ def test_suppress() -> None:
             warnings.warn("loud", UserWarning, stacklevel=1)
             assert [w["message"] for w in self.flushWarnings()] == ["loud"]
 
-        test_x.suppress = [util.suppress(message="quiet please")]  # type: ignore[attr-defined]
+        test_x.suppress = [util.suppress(message="quiet please")]  # type: ignore[attr-defined]  # noqa: RUF012
 
     assert outcome(run(Suppressed("test_x"))) == PASS
     assert Suppressed("test_x").getSuppress() == [(("ignore",), {"message": "quiet please"})]
@@ -331,7 +331,7 @@ def test_mktemp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_identityAndDescription() -> None:
     a, b = Events("test_pass"), Events("test_pass")
-    assert a == a and a != b and hash(a) == hash(b)
+    assert a == a and a != b and hash(a) == hash(b)  # noqa: PLR0124 - identity is the point
     assert a.shortDescription() == "test_pass"
     assert a.id().endswith("Events.test_pass")
     assert SynchronousTestCase().runTest() is None

@@ -383,3 +383,20 @@ def test_asyncFixtures(inner: Any) -> None:
         """
     )
     runInner(inner).assert_outcomes(passed=4)
+
+
+def test_entryPointIsNamedAfterTheModule() -> None:
+    """setup.cfg registers the plugin under its module's name.
+
+    So ``-p plait.pytest_plugin`` (what these tests pass) and the installed
+    entry point are one plugin, never registered twice, and
+    ``-p no:plait.pytest_plugin`` turns the installed one off.
+    """
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    entries = [line.split("=") for line in config["options.entry_points"]["pytest11"].strip().splitlines()]
+    assert [(name.strip(), target.strip()) for name, target in entries] == [
+        ("plait.pytest_plugin", "plait.pytest_plugin")
+    ]

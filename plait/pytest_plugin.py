@@ -149,12 +149,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.fixturenames.append("reactor")  # type: ignore[attr-defined]
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+# Old-style wrappers (``hookwrapper``) work with every pytest from 7.0 on.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, None]:
     testFunction = pyfuncitem.obj
     claimed = pyfuncitem.stash.get(_CLAIMED, False)
     if not claimed and (inspect.iscoroutinefunction(testFunction) or inspect.isasyncgenfunction(testFunction)):
-        return (yield)  # another plugin's (or pytest's "not supported" skip)
+        yield  # another plugin's (or pytest's "not supported" skip)
+        return
 
     @functools.wraps(testFunction)
     def runAndWait(*args: Any, **kwargs: Any) -> Any:
@@ -172,7 +174,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
     pyfuncitem.obj = runAndWait
     try:
-        return (yield)
+        yield
     finally:
         pyfuncitem.obj = testFunction
 
@@ -256,17 +258,18 @@ def _wait(item: pytest.Function, result: Any, coro: Any) -> None:
 # -- async fixtures ----------------------------------------------------------------------
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, object, object]:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, object, None]:
     func = fixturedef.func
     isAsyncGenerator = inspect.isasyncgenfunction(func)
     if not (isAsyncGenerator or inspect.iscoroutinefunction(func)) or any(
         request.node.get_closest_marker(name) for name in _OTHER_ASYNC_MARKERS
     ):
-        return (yield)
+        yield
+        return
     fixturedef.func = _synchronousFixture(func, isAsyncGenerator, request)
     try:
-        return (yield)
+        yield
     finally:
         fixturedef.func = func
 

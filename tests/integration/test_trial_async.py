@@ -356,3 +356,39 @@ def test_waitingInsideARunningReactorIsRefused(onReactor: Any) -> None:
     onReactor.callWhenRunning(nested)
     onReactor.run(installSignalHandlers=False)
     assert "is already running" in str(outcome[0])
+
+
+def test_aReallyStoppedReactorIsReportedClearly(reactor: Any) -> None:
+    """If something bypassed the guard and stopped the reactor, each test says why it cannot run."""
+    reactor.callWhenRunning(reactor.stop)
+    reactor.run(installSignalHandlers=False)
+    d: Deferred[None] = Deferred()
+    outcome = _spin.runUntilFired(lambda: _spin.ReactorGuard(reactor), d, 1, str)
+    assert isinstance(outcome, Failure) and outcome.check(RuntimeError)
+    assert "was stopped (a test called the real reactor.stop())" in outcome.getErrorMessage()
+    assert not reactor.getDelayedCalls()  # the timeout call was cancelled
+
+
+def test_guardRestoresInstanceAttributes(reactor: Any) -> None:
+    """A guard puts back what was there: nothing, or a stop the user set themselves."""
+    guard = _spin.ReactorGuard(reactor)
+    guard.start()
+    guard.start()
+    reactor.stop()
+    reactor.stop()
+    guard.stop()
+    guard.stop()
+    assert "stop" not in vars(reactor)
+    assert guard.calls == ["reactor.stop()", "reactor.stop()"]
+    problem = guard.interference()
+    assert problem is not None and problem.getErrorMessage().startswith("reactor.stop() was called")
+    assert guard.interference() is None  # each call is reported once
+    mine = object()
+    reactor.stop = mine
+    try:
+        guard = _spin.ReactorGuard(reactor)
+        guard.start()
+        guard.stop()
+        assert reactor.stop is mine
+    finally:
+        del reactor.stop

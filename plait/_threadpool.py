@@ -115,6 +115,21 @@ class ThreadPool:
             self._retireLocked(self._liveCountLocked() - self.max)
             self._growLocked()
 
+    @property
+    def working(self) -> list[None]:
+        """One entry per worker running a work item now (Twisted's ``working``).
+
+        ``plait.trial`` reads it to report a test that left work running.
+        """
+        with self._lock:
+            return [None] * (self._liveCountLocked() - self._idle)
+
+    @property
+    def waiters(self) -> list[None]:
+        """One entry per idle worker (Twisted's ``waiters``)."""
+        with self._lock:
+            return [None] * self._idle
+
     def __repr__(self) -> str:
         return f"<ThreadPool {self.name!r} min={self.min} max={self.max} threads={len(self.threads)}>"
 

@@ -84,6 +84,10 @@ ALIASES: dict[str, str] = {
     # TLS (issue 10)
     "twisted.internet.ssl": "plait.ssl",
     "twisted.protocols.tls": "plait.tls",
+    # plait.trial (issue 14): trial's test cases and helpers
+    "twisted.trial": "plait.trial",
+    "twisted.trial.unittest": "plait.trial.unittest",
+    "twisted.trial.util": "plait.trial.util",
 }
 
 #: ``twisted.plugins`` is served as a package whose path is every

@@ -72,6 +72,10 @@ from plait.interfaces import (  # noqa: F401 - ITLSTransport: Twisted's tcp has 
 )
 from plait.logger import Logger
 
+# Written in plait._tcpclient; its public home is here (reprs read
+# ``plait.tcp.Client``, as Twisted's read ``twisted.internet.tcp.Client``).
+Client.__module__ = __name__
+
 __all__ = [
     "Client",
     "Connection",

@@ -67,6 +67,8 @@ MODULES = [
     "twisted.python.failure",
     "twisted.python.log",
     "twisted.test.proto_helpers",
+    "twisted.trial",
+    "twisted.trial.util",
     "twisted.trial.unittest",
     "twisted.words.protocols.irc",
 ]

@@ -94,6 +94,12 @@ LAYERS: dict[str, int] = {
 # ``reactor``.  ``__init__`` is the ``plait`` package itself.
 UNLAYERED: frozenset[str] = frozenset(
     {"__init__", "reactor", "testing", "_iosim", "demo", "compat", "epollreactor", "pollreactor"}
+    # plait.trial (issue 14): test cases, runner, pytest plugin
+    | {
+        "trial", "trial.unittest", "trial.util", "trial._assertions", "trial._synctest",
+        "trial._asynctest", "trial._spin", "trial._reporter", "trial._runner",
+        "trial.__main__", "pytest_plugin",
+    }
 )
 
 # Same-layer imports that internals.md allows: (importer, imported) fnmatch

@@ -105,7 +105,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
 GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
     {
         ("protocol", "ReconnectingClientFactory.retry"),  # RCF.clock
-        ("protocols.irc", "IRCClient._getClock"),  # lineRate and the heartbeat
+        ("protocols._irc_client", "IRCClient._getClock"),  # lineRate, the heartbeat, DCC
         ("task", "LoopingCall.clock"),  # LoopingCall.clock
         ("task", "react"),  # react(main, argv=(), _reactor=None)
         ("task", "_defaultScheduler"),  # Cooperator(scheduler=...) default

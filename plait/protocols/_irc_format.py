@@ -18,9 +18,9 @@ Theory of operation:
   self-contained), then the text.
 * *Parsing* is a three-state machine (``_ParseState``: text, foreground
   digits, background digits).  Every control code ends the current piece
-  of text; each piece becomes one node, nested in a fixed order (bold,
-  underline, reverse video, foreground, background), and the first node is
-  the root the later ones are appended to, as Twisted's parser builds it.
+  of text; each piece becomes one chain of nodes, nested in a fixed order
+  (bold, underline, reverse video, foreground, background).  A single
+  piece is the result; several become the children of ``attributes.normal``.
 
 Rules (each a deliberate difference from Twisted, covered by the property
 tests; Twisted's outputs and parses agree on everything else):
@@ -30,9 +30,13 @@ tests; Twisted's outputs and parses agree on everything else):
   digit follows is text (Twisted drops it), a colour code at the very end
   of the text sets nothing (Twisted turns its digits into text), nested
   attributes come in the fixed order above (Twisted's follows set
-  iteration), and when text after a foreground-only code starts with
-  ``,`` and a digit, the assembler puts ``\\x02\\x02`` (bold on, bold off)
-  in between, so that clients do not read it as a background colour.
+  iteration), pieces are siblings under a plain root (Twisted nests every
+  later piece inside the first, so re-assembling gives them the first
+  one's formatting too), each piece gets its own colour nodes (Twisted
+  reuses one node, which duplicates text or makes the tree a cycle), and
+  when text after a foreground-only code starts with ``,`` and a digit,
+  the assembler puts ``\\x02\\x02`` (bold on, bold off) in between, so
+  that clients do not read it as a background colour.
 * ``stripFormatting`` also removes the codes Twisted does not know and
   leaves in: ``\\x1d`` italics, ``\\x1e`` strike-through, ``\\x11``
   monospace and ``\\x04RRGGBB[,RRGGBB]`` hex colours; its result never
@@ -447,12 +451,11 @@ def _node(flags: tuple[str, ...], foreground: int | None, background: int | None
 
 
 def _tree(pieces: list[tuple[tuple[str, ...], int | None, int | None, str]]) -> _Attribute:
-    if not pieces:
-        return _NormalAttr()
-    root = _node(*pieces[0])
-    for piece in pieces[1:]:
-        root[_node(*piece)]
-    return root
+    # One piece is its own node; several are siblings under a plain root, so
+    # that no piece inherits another's formatting when assembled again.
+    if len(pieces) == 1:
+        return _node(*pieces[0])
+    return _NormalAttr()[[_node(*piece) for piece in pieces]]
 
 
 def parseFormattedText(text: str) -> _Attribute:

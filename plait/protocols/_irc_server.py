@@ -35,6 +35,9 @@ Deliberate differences from Twisted (each covered by a test):
 * A line that does not parse (``:prefix`` alone) is logged and skipped;
   Twisted raises out of ``dataReceived`` and drops the connection.  Lines
   received after the connection began closing are not dispatched.
+* ``names`` fills each 353 line up to 512 octets *including* its prefix
+  and CRLF; Twisted's budget leaves out the prefix, so its lines run past
+  512 octets (518 for a long list), which servers and clients truncate.
 * ``sendLine`` refuses text containing CR, LF or NUL with ``ValueError``:
   Twisted would send it, letting a ``notice`` or ``part`` reason from a
   user inject a second command.  ``who`` raises ``ValueError`` for a flag
@@ -52,6 +55,7 @@ from typing import Any
 from plait import log
 from plait.protocol import Protocol
 from plait.protocols._irc_constants import (
+    MAX_COMMAND_LENGTH,
     RPL_CHANNELMODEIS,
     RPL_ENDOFNAMES,
     RPL_ENDOFWHO,
@@ -161,10 +165,6 @@ class IRC(Protocol):
             data = data.encode("utf-8")
         lines = (self._buffer + data).split(b"\n")
         self._buffer = lines.pop()
-        if len(self._buffer) > self.MAX_LENGTH:
-            line, self._buffer = self._buffer, b""
-            self.lineLengthExceeded(self._decode(line, lenient=True))
-            return
         for raw in lines:
             if len(raw) > self.MAX_LENGTH:
                 self._buffer = b""
@@ -173,6 +173,9 @@ class IRC(Protocol):
             if self.transport is not None and getattr(self.transport, "disconnecting", False):
                 return
             self._lineReceived(raw)
+        if len(self._buffer) > self.MAX_LENGTH:
+            line, self._buffer = self._buffer, b""
+            self.lineLengthExceeded(self._decode(line, lenient=True))
 
     def _decode(self, raw: bytes, lenient: bool = False) -> str:
         fallback = self.fallbackEncoding or ("latin-1" if lenient else None)
@@ -238,19 +241,21 @@ class IRC(Protocol):
         self.sendLine(f":{self.hostname} 333 {user} {channel} {author} {int(date)}")
 
     def names(self, user: str, channel: str, names: Iterable[str]) -> None:
-        """The channel's members (353 lines as long as fit, then 366)."""
-        budget = 512 - (len(channel) + len(user) + 10)
+        """The channel's members: as many per 353 line as fit in 512 octets, then 366."""
+        head = f":{self.hostname} {RPL_NAMREPLY} {user} = {channel} :"
+        budget = MAX_COMMAND_LENGTH - 2 - len(head.encode(self.encoding or "utf-8"))  # 2: CRLF
         batch: list[str] = []
         used = 0
         for name in names:
-            if used + len(name) + 1 > budget:
-                self.sendLine(f":{self.hostname} {RPL_NAMREPLY} {user} = {channel} :{' '.join(batch)}")
-                batch, used = [name], len(name)
-            else:
-                batch.append(name)
-                used += len(name) + 1
+            size = len(name.encode(self.encoding or "utf-8")) + (1 if batch else 0)
+            if batch and used + size > budget:
+                self.sendLine(head + " ".join(batch))
+                batch, used = [], 0
+                size -= 1
+            batch.append(name)
+            used += size
         if batch:
-            self.sendLine(f":{self.hostname} {RPL_NAMREPLY} {user} = {channel} :{' '.join(batch)}")
+            self.sendLine(head + " ".join(batch))
         self.sendLine(f":{self.hostname} {RPL_ENDOFNAMES} {user} {channel} :End of /NAMES list")
 
     def who(self, user: str, channel: str, memberInfo: Iterable[tuple[str, str, str, str, str, int, str]]) -> None:

@@ -226,12 +226,12 @@ def dccSend(self: IRCClient, user: str, file: Any) -> Deferred[int]:
 
 def dccResume(self: IRCClient, user: str, fileName: str, port: int, resumePos: int) -> None:
     """Ask ``user`` to resume their offer on ``port`` at ``resumePos`` (DCC RESUME)."""
-    self.ctcpMakeQuery(user, [("DCC", ["RESUME", fileName, port, resumePos])])
+    self.ctcpMakeQuery(user, [("DCC", ["RESUME", _irc_dcc.quoteName(fileName), port, resumePos])])
 
 
 def dccAcceptResume(self: IRCClient, user: str, fileName: str, port: int, resumePos: int) -> None:
     """Agree to resume our offer on ``port`` at ``resumePos`` (DCC ACCEPT)."""
-    self.ctcpMakeQuery(user, [("DCC", ["ACCEPT", fileName, port, resumePos])])
+    self.ctcpMakeQuery(user, [("DCC", ["ACCEPT", _irc_dcc.quoteName(fileName), port, resumePos])])
 
 
 def ctcpReply(self: IRCClient, user: str, channel: str, messages: list[tuple[str, str | None]]) -> None:

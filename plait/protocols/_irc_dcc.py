@@ -223,8 +223,13 @@ def offerArguments(file: Any, host: str, port: int) -> list[Any]:
     parsed = ipaddress.ip_address(host)
     address = str(int(parsed)) if parsed.version == 4 else str(parsed)
     size = os.path.getsize(path) if isinstance(file, (str, os.PathLike)) else fileSize(file)
-    arguments: list[Any] = [f'"{name}"' if " " in name else name, address, port]
+    arguments: list[Any] = [quoteName(name), address, port]
     return arguments if size is None else [*arguments, size]
+
+
+def quoteName(name: str) -> str:
+    """A file name as a DCC argument: double-quoted when it contains a space."""
+    return f'"{name}"' if " " in name else name
 
 
 # -- receiving a file -------------------------------------------------------------------

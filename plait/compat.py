@@ -61,6 +61,8 @@ ALIASES: dict[str, str] = {
     "twisted.logger": "plait.logger",
     "twisted.protocols.basic": "plait.protocols.basic",
     "twisted.words.protocols.irc": "plait.protocols.irc",
+    # IRC (issue 13): ClientService for the reconnecting log bot.
+    "twisted.application.internet": "plait.service",
 }
 
 

@@ -83,6 +83,18 @@ from plait.task import LoopingCall
 
 __all__ = ["IRCClient"]
 
+# Raw command -> (the name handlers use, the parameters its handler reads,
+# the handler's method name): numerics become their symbolic names
+# (RPL_WELCOME...).  One dictionary lookup per line.
+_COMMANDS: dict[str, tuple[str, int, str]] = {
+    **{code: (name, MIN_PARAMS.get(name, 0), "irc_" + name) for code, name in numeric_to_symbolic.items()},
+    **{
+        name: (name, count, "irc_" + name)
+        for name, count in {**MIN_PARAMS, "PING": 0, "QUIT": 0}.items()
+        if not name.startswith(("RPL_", "ERR_"))
+    },
+}
+
 _PING_KEY_CHARS = string.ascii_letters + string.digits
 
 
@@ -173,10 +185,76 @@ class IRCClient(LineReceiver):
             self._queue.clear()
 
     def dataReceived(self, data: bytes | str) -> Any:
-        """Strip every CR and hand the rest to the line splitter."""
+        """Strip every CR and hand the rest to the line splitter.
+
+        Discussion: this is the hot path of every IRC client, so the common
+        case (line mode, not paused, ``lineReceived`` not
+        overridden, no over-long line) splits and decodes the whole read at
+        once and dispatches each line without going through LineReceiver's
+        per-line machinery.  Anything else takes LineReceiver's path, and
+        when a callback pauses, switches to raw mode or closes the
+        connection, the lines not yet delivered go back to LineReceiver's
+        buffer, so the behaviour is LineReceiver's either way.
+        """
         if isinstance(data, str):
             data = data.encode("utf-8")
-        return LineReceiver.dataReceived(self, data.replace(b"\r", b""))
+        data = data.replace(b"\r", b"")
+        if (
+            self._busyReceiving
+            or self.paused
+            or not self.line_mode
+            or self.delimiter != b"\n"
+            or type(self).lineReceived is not IRCClient.lineReceived
+            or "lineReceived" in self.__dict__
+        ):
+            return LineReceiver.dataReceived(self, data)
+        if self._lines is not None and len(self._lines):
+            data = self._lines.takeAll() + data  # usually the tail of the last read
+        cut = data.rfind(b"\n") + 1
+        complete, rest = data[:cut], data[cut:]
+        if len(data) > self.MAX_LENGTH and (
+            len(rest) >= self.MAX_LENGTH or max(map(len, complete.split(b"\n"))) > self.MAX_LENGTH
+        ):
+            return LineReceiver.dataReceived(self, data)
+        return self._deliverRead(complete, rest)
+
+    def _deliverRead(self, complete: bytes, rest: bytes) -> Any:
+        """Dispatch ``complete`` (whole lines) of one read, buffer ``rest``."""
+        self._busyReceiving = True  # a re-entrant dataReceived only buffers
+        try:
+            try:
+                texts = complete.decode(self.encoding).split("\n")
+            except UnicodeDecodeError:  # line by line, with the fallback policy
+                raws = complete.split(b"\n")
+                lines, delivered = len(raws) - 1, len(raws) - 1
+                for count, raw in enumerate(raws[:-1], 1):
+                    self.lineReceived(raw)
+                    if self.paused or not self.line_mode or self._disconnecting():
+                        delivered = count
+                        break
+            else:
+                direct = type(self).handleCommand is IRCClient.handleCommand and "handleCommand" not in self.__dict__
+                texts.pop()  # what follows the last LF: ""
+                lines = len(texts)
+                delivered = self._dispatchTexts(texts, b"\x10" in complete, direct)
+        finally:
+            self._busyReceiving = False
+        undelivered = rest
+        if delivered < lines:
+            # A callback paused us, switched to raw mode or began closing:
+            # the remaining lines go back, exactly as received.
+            start = -1
+            for _ in range(delivered):
+                start = complete.index(b"\n", start + 1)
+            undelivered = complete[start + 1 :] + rest
+        buffer = self._lineBuffer()
+        reentrant = len(buffer)  # what a callback's dataReceived buffered comes after
+        if reentrant:
+            undelivered += buffer.takeAll()
+        buffer.append(undelivered)
+        if reentrant or delivered < lines:
+            return LineReceiver.dataReceived(self, b"")  # LineReceiver takes it from there
+        return None
 
     def lineReceived(self, line: bytes) -> None:
         """Decode, dequote and parse one line, then dispatch it.
@@ -192,20 +270,67 @@ class IRCClient(LineReceiver):
                 self.badMessage(line.decode(self.encoding, "backslashreplace"), *sys.exc_info())
                 return
             text = line.decode(self.fallbackEncoding, "replace")
-        text = lowDequote(text)
-        if text[:1] == "@":
-            text = withoutTags(text)
-        try:
-            prefix, command, params = parsemsg(text)
-        except IRCBadMessage:
-            self.badMessage(text, *sys.exc_info())
-            return
-        command = numeric_to_symbolic.get(command, command)
-        if len(params) < MIN_PARAMS.get(command, 0):
-            problem = IRCBadMessage(f"{command} needs {MIN_PARAMS[command]} parameters, got {len(params)}")
-            self.badMessage(text, IRCBadMessage, problem, None)
-            return
-        self.handleCommand(command, prefix, params)
+        self._dispatchTexts([text], True, False)
+
+    def _dispatchTexts(self, texts: list[str], dequote: bool, direct: bool) -> int:
+        """Parse and dispatch decoded lines in order; return how many were taken.
+
+        Stops after a line whose callbacks paused us, switched to raw mode
+        or began closing.  ``direct``: ``handleCommand`` is not overridden,
+        so its body runs here.  Discussion: this loop is the client's hot
+        path; one frame per read instead of several per line is what makes
+        plait's parsing faster than Twisted's, hence the inlined parsemsg
+        (keep the two in step: tests/unit/test_irc_input.py checks that they
+        agree) and the locals.
+        """
+        commands, badMessage, transport = _COMMANDS, self.badMessage, self.transport
+        for count, text in enumerate(texts, 1):
+            if dequote:
+                text = lowDequote(text)
+            first = text[:1]
+            if first == "@":
+                text = withoutTags(text)
+                first = text[:1]
+            if first == ":":
+                prefix, _, rest = text.partition(" ")
+                prefix = prefix[1:]
+            else:
+                prefix, rest = "", text
+            head, sep, trailing = rest.partition(" :")
+            params = head.split()
+            if not params:
+                try:
+                    parsemsg(text)  # raises the IRCBadMessage that says why
+                except IRCBadMessage:
+                    badMessage(text, *sys.exc_info())
+            else:
+                if sep:
+                    params.append(trailing)
+                command, minimum, handler = commands.get(params[0]) or (params[0], 0, "irc_" + params[0])
+                del params[0]
+                if len(params) < minimum:
+                    problem = IRCBadMessage(f"{command} needs {minimum} parameters, got {len(params)}")
+                    badMessage(text, IRCBadMessage, problem, None)
+                elif not direct:
+                    self.handleCommand(command, prefix, params)
+                else:  # handleCommand's body
+                    method = getattr(self, handler, None)
+                    try:
+                        if method is None:
+                            self.irc_unknown(prefix, command, params)
+                        else:
+                            method(prefix, params)
+                    except Exception:  # noqa: BLE001 -- the dispatch boundary: log, keep the connection
+                        log.err(None, f"Error while handling IRC command {command} {params!r}")
+            # LineReceiver's rule: stop once a callback paused us, switched to
+            # raw mode or began closing the connection.
+            if self.paused or not self.line_mode or (transport is not None and transport.disconnecting):
+                return count
+        return len(texts)
+
+    def _disconnecting(self) -> bool:
+        transport = self.transport
+        return transport is not None and bool(transport.disconnecting)
 
     def handleCommand(self, command: str, prefix: str, params: list[str]) -> None:
         """Call ``irc_<command>`` (or ``irc_unknown``); log what it raises."""

@@ -34,7 +34,9 @@ is in docs/differences.md and covered by a test):
 * Acknowledgements are read as a stream of 4-byte unsigned integers
   (several may arrive in one read, or one split over two), counted modulo
   2**32 so files over 4 GiB work; a receiver never writes more than the
-  announced size.  Twisted unpacks whatever one read returned (and its
+  announced size, and closes the connection itself once it has it all
+  (Twisted's waits for the sender, which a sender that waits for the
+  receiver's close never does).  Twisted unpacks whatever one read returned (and its
   ``DccSendProtocol`` opens a path in text mode and ignores a file object).
 * ``DccChat`` buffers bytes and decodes each line (UTF-8, Latin-1 when
   that fails); Twisted's splits bytes with a ``str`` and raises.
@@ -270,8 +272,9 @@ class DccFileReceive(DccFileReceiveBasic):
     refuses an existing file with ``OSError(EEXIST)``, as Twisted), or, when
     resuming, reopened, cut at ``resumeOffset`` and appended to
     (``OSError(ENOENT)`` if it does not exist).  It is closed in
-    ``connectionLost``.  When ``fileSize`` is known, bytes beyond it are not
-    written and the connection is dropped.
+    ``connectionLost``.  When ``fileSize`` is known, the connection is
+    closed once that many bytes arrived (and acknowledged), and bytes
+    beyond it are never written.
     """
 
     filename = "dcc"
@@ -352,6 +355,10 @@ class DccFileReceive(DccFileReceiveBasic):
                 return
         self.file.write(data)
         DccFileReceiveBasic.dataReceived(self, data)
+        if 0 < self.fileSize == self.bytesReceived:
+            # Complete: the final acknowledgement is written, so close (as
+            # mIRC's receivers do) instead of waiting for the sender to.
+            self.transport.loseConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Close the file and log how much arrived."""

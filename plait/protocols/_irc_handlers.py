@@ -152,35 +152,37 @@ def irc_MODE(self: IRCClient, user: str, params: list[str]) -> None:
 
 
 def irc_PRIVMSG(self: IRCClient, prefix: str, params: list[str]) -> None:
-    _textReceived(self, prefix, params, self.ctcpQuery, self.privmsg)
+    message = params[-1]
+    if message[:1] != X_DELIM:  # plain text: most lines on a busy channel
+        if message:
+            self.privmsg(prefix, params[0], message)
+        return
+    _ctcpOrText(prefix, params[0], message, self.ctcpQuery, self.privmsg)
 
 
 def irc_NOTICE(self: IRCClient, prefix: str, params: list[str]) -> None:
-    _textReceived(self, prefix, params, self.ctcpReply, self.noticed)
+    message = params[-1]
+    if message[:1] != X_DELIM:
+        if message:
+            self.noticed(prefix, params[0], message)
+        return
+    _ctcpOrText(prefix, params[0], message, self.ctcpReply, self.noticed)
 
 
-def _textReceived(
-    self: IRCClient,
+def _ctcpOrText(
     prefix: str,
-    params: list[str],
+    channel: str,
+    message: str,
     ctcp: Callable[[str, str, list[tuple[str, str | None]]], None],
     text: Callable[[str, str, str], None],
 ) -> None:
-    """PRIVMSG and NOTICE alike: CTCP parts go to ``ctcp``, plain text to ``text``.
-
-    An empty message is ignored; a message that is all CTCP calls no ``text``.
-    """
-    channel, message = params[0], params[-1]
-    if not message:
-        return
-    if message[0] == X_DELIM:
-        parts = ctcpExtract(message)
-        if parts["extended"]:
-            ctcp(prefix, channel, parts["extended"])
-        if not parts["normal"]:
-            return
-        message = " ".join(parts["normal"])
-    text(prefix, channel, message)
+    """A PRIVMSG or NOTICE starting with \\x01: CTCP parts go to ``ctcp``,
+    the plain text between them (if any) to ``text``."""
+    parts = ctcpExtract(message)
+    if parts["extended"]:
+        ctcp(prefix, channel, parts["extended"])
+    if parts["normal"]:
+        text(prefix, channel, " ".join(parts["normal"]))
 
 
 # -- server -> client: server information ------------------------------------

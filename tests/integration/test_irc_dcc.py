@@ -238,10 +238,19 @@ def test_hostileFileNameStaysInTheInbox(reactor: Any, relay: tuple[str, int], tm
     inbox = tmp_path / "deep" / "inbox"
     inbox.mkdir(parents=True)
     sender, receiver = connectPair(reactor, *relay, inbox)
-    server = reactor.listenTCP(0, irc.DccSendFactory(io.BytesIO(b"gotcha")), interface="127.0.0.1")
+    served: Deferred[None] = Deferred()
+
+    class Sending(irc.DccSendProtocol):
+        def connectionLost(self, reason: Any = None) -> None:
+            super().connectionLost(reason)
+            served.callback(None)
+
+    factory = irc.DccSendFactory(io.BytesIO(b"gotcha"))
+    factory.protocol = Sending
+    server = reactor.listenTCP(0, factory, interface="127.0.0.1")
     try:
         sender.ctcpMakeQuery("receiver", [("DCC", ["SEND", "../../escape.txt", "2130706433", server.getHost().port, 6])])
-        runUntil(reactor, receiver.transfer, timeout=10)
+        runUntil(reactor, gatherResults([receiver.transfer, served]), timeout=10)
         assert (inbox / "escape.txt").read_bytes() == b"gotcha"
         assert sorted(p.name for p in tmp_path.rglob("*")) == ["deep", "escape.txt", "inbox"]
     finally:
@@ -300,7 +309,10 @@ def test_receiveFromSocat(reactor: Any, tmp_path: Path, offset: int) -> None:
     inbox.mkdir()
     if offset:
         (inbox / "served.bin").write_bytes(data[:offset])
-    with socatPeer("TCP4-LISTEN", f"OPEN:{tmp_path / 'served.bin'},rdonly,seek={offset}", "127.0.0.1", "-U") as port:
+    # socat runs a shell that sends the file (from the offset) and then reads
+    # the acknowledgements until plait's receiver closes the connection.
+    serve = f"SYSTEM:tail -c +{offset + 1} {tmp_path / 'served.bin'}; cat >/dev/null"
+    with socatPeer("TCP4-LISTEN", serve, "127.0.0.1") as port:
         done: Deferred[Getter] = Deferred()
         factory = ClientFactory.forProtocol(
             lambda: Getter(done, "served.bin", len(data), ("socat", "me", []), str(inbox), resumeOffset=offset)

@@ -493,3 +493,17 @@ def test_offerArgumentsForIPv6AndUnsizedFiles() -> None:
     assert offerArguments(Unsized(), "::1", 7000) == ["stream.bin", "::1", 7000]
     assert offerArguments(io.BytesIO(b"abc"), "127.0.0.1", 7001) == ["file", "2130706433", 7001, 3]
     assert os.sep not in offerArguments(Unsized(), "::1", 1)[0]
+
+
+def test_receiverClosesOnceComplete(tmp_path: Path) -> None:
+    """With the size known, the last byte's ack is sent and then the connection closed."""
+    proto, transport = receiver(tmp_path, "f", fileSize=6)
+    proto.dataReceived(b"123")
+    assert not transport.disconnecting
+    proto.dataReceived(b"456")
+    assert transport.disconnecting and transport.value() == ack(3) + ack(6)
+    unknown, transport = receiver(tmp_path, "g")
+    unknown.dataReceived(b"123456")
+    assert not transport.disconnecting  # size unknown: the sender decides
+    proto.connectionLost(connectionDone)
+    unknown.connectionLost(connectionDone)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plait.protocols import irc
 from plait.task import Clock
@@ -221,3 +223,142 @@ def test_tagsAreDropped() -> None:
         ("noticed", "alice!a@h", "bot", "two spaces"),
     ]
     assert [problem for _, _, problem in client.bad] == ["Empty line."]
+
+
+# -- the fast path of dataReceived keeps LineReceiver's behaviour ------------------------
+
+
+class Recorder(Client):
+    """Records every command as irc_unknown sees it (no handler is defined for them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str, list[str]]] = []
+
+    def irc_unknown(self, prefix: str, command: str, params: list[str]) -> None:
+        self.seen.append((prefix, command, params))
+
+
+def feedRecorder(data: bytes, pieces: int = 1, **attrs: Any) -> Recorder:
+    client = Recorder()
+    client.clock = Clock()
+    client.performLogin = 0
+    for key, value in attrs.items():
+        setattr(client, key, value)
+    client.makeConnection(StringTransport())
+    size = max(1, len(data) // pieces)
+    for start in range(0, len(data), size):
+        client.dataReceived(data[start : start + size])
+    return client
+
+
+lineText = st.lists(st.sampled_from([*"ab:# !@.\t\x1f\u00e9\u2003", "XCMD", " :", "  "]), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(lineText.map(lambda s: "XCMD" + s), min_size=1, max_size=8), st.integers(1, 7))
+def test_fastPathParsesLikeParsemsg(lines: list[str], pieces: int) -> None:
+    """Whatever the line and however the reads are cut, dispatch agrees with parsemsg."""
+    data = "".join(":pre " + line + "\r\n" for line in lines).encode()
+    client = feedRecorder(data, pieces)
+    assert client.seen == [irc.parsemsg(":pre " + line) for line in lines]
+    assert client.bad == []
+
+
+def test_overriddenLineReceivedAndHandleCommandAreUsed() -> None:
+    """A subclass's lineReceived or handleCommand still sees every line (no shortcut)."""
+
+    class Raw(Recorder):
+        def lineReceived(self, line: bytes) -> None:
+            self.events.append(("raw", line))
+            Recorder.lineReceived(self, line)
+
+    class Handled(Recorder):
+        def handleCommand(self, command: str, prefix: str, params: list[str]) -> None:
+            self.events.append(("handle", command))
+            Recorder.handleCommand(self, command, prefix, params)
+
+    raw = feedRecorder(b":a!b@c FOO x\r\n:a!b@c BAR :y z\r\n", 1, __class__=Raw)
+    assert raw.events == [("raw", b":a!b@c FOO x"), ("raw", b":a!b@c BAR :y z")]
+    handled = feedRecorder(b"FOO x\r\nBAR y\r\n", 1, __class__=Handled)
+    assert handled.events == [("handle", "FOO"), ("handle", "BAR")]
+    assert handled.seen == [("", "FOO", ["x"]), ("", "BAR", ["y"])]
+
+
+def test_pauseInACallbackHoldsTheRestOfTheRead() -> None:
+    """pauseProducing from a callback stops delivery; resumeProducing delivers the rest in order."""
+
+    class Pausing(Recorder):
+        def irc_unknown(self, prefix: str, command: str, params: list[str]) -> None:
+            Recorder.irc_unknown(self, prefix, command, params)
+            if command == "PAUSE":
+                self.pauseProducing()
+
+    client = feedRecorder(b"A 1\r\nPAUSE\r\nB 2\r\nC 3\r\nPARTI", 1, __class__=Pausing)
+    assert [c for _, c, _ in client.seen] == ["A", "PAUSE"]
+    client.dataReceived(b"AL\r\nD 4\r\n")
+    assert [c for _, c, _ in client.seen] == ["A", "PAUSE"]
+    client.resumeProducing()
+    assert [c for _, c, _ in client.seen] == ["A", "PAUSE", "B", "C", "PARTIAL", "D"]
+
+
+def test_rawModeInACallbackGetsTheRestRaw() -> None:
+    """setRawMode from a callback sends the rest of the read to rawDataReceived, unchanged."""
+
+    class Switching(Recorder):
+        def irc_unknown(self, prefix: str, command: str, params: list[str]) -> None:
+            Recorder.irc_unknown(self, prefix, command, params)
+            self.setRawMode()
+
+        def rawDataReceived(self, data: bytes) -> None:
+            self.events.append(("raw", data))
+
+    client = feedRecorder("SWITCH\r\nnot \u00e9 a line\r\ntail".encode(), 1, __class__=Switching)
+    assert [c for _, c, _ in client.seen] == ["SWITCH"]
+    assert client.events == [("raw", "not \u00e9 a line\ntail".encode())]
+
+
+def test_noLinesAfterLoseConnection() -> None:
+    """Once a callback closes the connection, the rest of the read is not dispatched."""
+
+    class Closing(Recorder):
+        def irc_unknown(self, prefix: str, command: str, params: list[str]) -> None:
+            Recorder.irc_unknown(self, prefix, command, params)
+            assert self.transport is not None
+            self.transport.loseConnection()
+
+    client = feedRecorder(b"FIRST\r\nSECOND\r\n", 1, __class__=Closing)
+    assert [c for _, c, _ in client.seen] == ["FIRST"]
+
+
+def test_reentrantDataReceivedKeepsTheOrder() -> None:
+    """Data fed from inside a callback joins the stream after what was already received,
+    exactly as on LineReceiver's own path (used when lineReceived is overridden)."""
+
+    class Feeding(Recorder):
+        def irc_unknown(self, prefix: str, command: str, params: list[str]) -> None:
+            Recorder.irc_unknown(self, prefix, command, params)
+            if command == "ONE":
+                self.dataReceived(b"INNER\r\n")
+
+    class FeedingSlowly(Feeding):
+        def lineReceived(self, line: bytes) -> None:
+            Feeding.lineReceived(self, line)
+
+    results = []
+    for cls in (Feeding, FeedingSlowly):
+        client = feedRecorder(b"ONE\r\nTWO\r\nTHR", 1, __class__=cls)
+        client.dataReceived(b"EE\r\n")
+        results.append([c for _, c, _ in client.seen])
+    assert results[0] == results[1] == ["ONE", "TWO", "THRINNER", "EE"]
+
+
+def test_byteByByteAndMixedEncodings() -> None:
+    """One byte per read (characters split across reads), and a Latin-1 line in a UTF-8 read."""
+    data = "X caf\u00e9\r\nY \u65e5\u672c\r\n".encode() + b"Z caf\xe9\r\nW ok\r\n"
+    client = feedRecorder(data, len(data))
+    assert [(c, p) for _, c, p in client.seen] == [
+        ("X", ["caf\u00e9"]), ("Y", ["\u65e5\u672c"]), ("Z", ["caf\u00e9"]), ("W", ["ok"]),
+    ]
+    whole = feedRecorder(data)
+    assert whole.seen == client.seen

@@ -26,7 +26,9 @@ back **on the same port**, so a client can be tested across a restart.
   ``--nofork --nopid`` (plus ``--runasroot`` as root).  It completes a
   registration about 1 s after NICK/USER (a once-per-second timer), its
   channels start ``+nt``, and SIGTERM ends it with status 10.
-  ``pingFreq=N`` makes it PING an idle client every N s.
+  ``pingFreq=N`` makes it PING an idle client every N s; ``threshold`` and
+  ``commandRate`` (commands per 1000 s) turn its flood protection on: a
+  client that goes over is disconnected with "Excess Flood".
 
 ``PlainClient`` is a blocking-socket IRC client for the other side of the
 conversation: it registers, answers PINGs, and waits for lines with a
@@ -96,7 +98,7 @@ INSPIRCD_CONF = """\
 <bind address="{host}" port="{port}" type="clients">
 <connect name="main" allow="*" timeout="60" pingfreq="{pingFreq}"
          hardsendq="1M" softsendq="1M" recvq="64K"
-         threshold="1000" commandrate="1000000" fakelag="no"
+         threshold="{threshold}" commandrate="{commandRate}" fakelag="no"
          localmax="1000" globalmax="1000" maxchans="100"
          resolvehostnames="no" useident="no" limit="5000">
 <dns server="127.0.0.1" timeout="1">
@@ -163,6 +165,8 @@ class IrcServer:
                 host=self.host,
                 port=self.port,
                 pingFreq=self.options.get("pingFreq", 120),
+                threshold=self.options.get("threshold", 1000),
+                commandRate=self.options.get("commandRate", 1_000_000),
                 log=self.directory / "inspircd-server.log",
             )
         )

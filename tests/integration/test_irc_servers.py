@@ -355,6 +355,73 @@ def test_ircv3TaggedLinesAreUnderstood(harnessFor: Callable[[IrcServer], Harness
         stopServer(server)
 
 
+class Flooder(ircLogBot.irc.IRCClient):  # type: ignore[misc,name-defined]
+    """Joins and says ``count`` lines as fast as IRCClient lets it."""
+
+    nickname = "flooder"
+    heartbeatInterval = None
+
+    def __init__(self, reactor: Any, count: int, lineRate: float | None) -> None:
+        self.clock = reactor
+        self.count = count
+        self.lineRate = lineRate
+        self.received: list[str] = []
+        self.lost: Deferred[None] = Deferred()
+
+    def lineReceived(self, line: bytes) -> None:
+        self.received.append(line.decode("utf-8", "replace"))
+        ircLogBot.irc.IRCClient.lineReceived(self, line)
+
+    def signedOn(self) -> None:
+        self.join(CHANNEL)
+        for i in range(self.count):
+            self.say(CHANNEL, f"line {i}")
+
+    def connectionLost(self, reason: Any = None) -> None:
+        ircLogBot.irc.IRCClient.connectionLost(self, reason)
+        self.lost.callback(None)
+
+
+@pytest.mark.slow
+def test_lineRateKeepsABotUnderTheServersFloodLimit(reactor: Any) -> None:
+    """InspIRCd with flood protection (10 commands/s after 10): a burst is
+    disconnected for Excess Flood; the same burst with lineRate 0.2 s arrives whole."""
+    from plait.protocol import ClientFactory
+
+    requireServer("inspircd")
+    server = startServer("inspircd", threshold=10, commandRate=10_000)
+    try:
+        listener = PlainClient(server.host, server.port, "listener")
+        listener.join(CHANNEL)
+        burst = Flooder(reactor, 25, None)
+        reactor.connectTCP(server.host, server.port, ClientFactory.forProtocol(lambda: burst))
+        runUntil(reactor, burst.lost, timeout=15)
+        assert any("Excess Flood" in line for line in burst.received)
+
+        paced = Flooder(reactor, 25, 0.2)
+        connector = reactor.connectTCP(server.host, server.port, ClientFactory.forProtocol(lambda: paced))
+        drained: Deferred[None] = Deferred()
+
+        def check() -> None:  # every line sent: the lineRate queue is empty again
+            if paced._registered and paced._queueEmptying is None and not drained.called:
+                poll.stop()
+                drained.callback(None)
+
+        poll = LoopingCall(check)
+        poll.clock = reactor
+        poll.start(0.05)
+        runUntil(reactor, drained, timeout=20)
+        listener.expect(lambda line: line.endswith(":line 24"), timeout=10)
+        said = [line.split(" :", 1)[1] for line in listener.seen if line.startswith(":flooder!") and " PRIVMSG " in line]
+        assert said[-25:] == [f"line {i}" for i in range(25)]
+        assert paced.connected and not any("Excess Flood" in line for line in paced.received)
+        connector.disconnect()
+        runUntil(reactor, paced.lost, timeout=5)
+        listener.close()
+    finally:
+        stopServer(server)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "kind, options",

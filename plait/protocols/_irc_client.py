@@ -43,8 +43,10 @@ rule rules out base classes for this).
 Every deliberate difference from Twisted is listed in docs/differences.md
 (IRC section) and covered by a test.
 
-Tests: tests/unit/test_irc.py, tests/unit/test_irc_dcc.py,
-tests/integration/test_irc_servers.py, tests/integration/test_irc_dcc.py.
+Tests: tests/unit/test_irc.py, tests/unit/test_irc_input.py,
+tests/unit/test_irc_dcc.py, tests/unit/test_irc_server.py (with IRC),
+tests/integration/test_irc_servers.py, tests/integration/test_irc_dcc.py;
+the receive path's speed: the "IRC parsing" row of ``python -m bench``.
 """
 
 from __future__ import annotations

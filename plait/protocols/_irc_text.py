@@ -33,7 +33,7 @@ Rules:
   line).
 * ``parseModes`` never mutates the ``params`` list it is given.
 
-Tests: tests/unit/test_irc.py, tests/unit/test_irc_properties.py.
+Tests: tests/unit/test_irc.py, tests/unit/test_irc_input.py.
 """
 
 from __future__ import annotations

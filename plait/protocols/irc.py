@@ -22,8 +22,9 @@ Where plait deliberately differs from Twisted (lenient decoding by
 default, safe DCC, short lines to ``badMessage``...), the owning module's
 docstring says so, and docs/differences.md lists it all.
 
-Tests: tests/unit/test_irc.py, tests/unit/test_irc_server.py,
-tests/unit/test_irc_dcc.py, tests/unit/test_irc_format.py,
+Tests: tests/unit/test_irc.py, tests/unit/test_irc_input.py,
+tests/unit/test_irc_server.py, tests/unit/test_irc_dcc.py,
+tests/unit/test_irc_format.py,
 tests/integration/test_irc_servers.py, tests/integration/test_irc_dcc.py.
 """
 

@@ -362,3 +362,36 @@ def test_byteByByteAndMixedEncodings() -> None:
     ]
     whole = feedRecorder(data)
     assert whole.seen == client.seen
+
+
+def test_pauseDuringALineByLineRead() -> None:
+    """A read that is not valid UTF-8 goes line by line, and a pause still holds the rest."""
+
+    class Pausing(Recorder):
+        def irc_unknown(self, prefix: str, command: str, params: list[str]) -> None:
+            Recorder.irc_unknown(self, prefix, command, params)
+            if command == "PAUSE":
+                self.pauseProducing()
+
+    client = feedRecorder(b"A caf\xe9\r\nPAUSE\r\nB 2\r\n", 1, __class__=Pausing)
+    assert [(c, p) for _, c, p in client.seen] == [("A", ["caf\u00e9"]), ("PAUSE", [])]
+    client.resumeProducing()
+    assert [c for _, c, _ in client.seen] == ["A", "PAUSE", "B"]
+
+
+def test_handlerErrorThroughAnOverriddenHandleCommand(loggedErrors: Any) -> None:
+    """With handleCommand overridden, a handler's exception is still logged and the next line runs."""
+
+    class Wrapping(Recorder):
+        def handleCommand(self, command: str, prefix: str, params: list[str]) -> None:
+            self.events.append(("handle", command))
+            irc.IRCClient.handleCommand(self, command, prefix, params)
+
+        def irc_BOOM(self, prefix: str, params: list[str]) -> None:
+            raise RuntimeError("boom")
+
+    client = feedRecorder(b"BOOM\r\nAFTER\r\n", 1, __class__=Wrapping)
+    [failure] = loggedErrors.flush(RuntimeError)
+    assert str(failure.value) == "boom"
+    assert client.events == [("handle", "BOOM"), ("handle", "AFTER")]
+    assert client.seen == [("", "AFTER", [])]

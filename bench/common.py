@@ -5,12 +5,12 @@ where ``<spec>`` is one JSON object:
 
 * ``role``: ``"server"``, ``"client"`` or ``"local"`` (single-process work);
 * ``workload``: ``pingpong``, ``stream``, ``churn``, ``fanin``, ``timers``,
-  ``deferred``;
+  ``deferred``, ``irc``;
 * ``framework``: which framework the child runs (``uvloop`` shares the
   asyncio module);
 * ``pin``: pin this process to CPU 0 before doing anything;
 * ``timeout``: seconds after which the child gives up by itself;
-* the sizes (``rounds``, ``size``, ``total``, ``chunk``, ``cycles``,
+* the sizes (``rounds``, ``size``, ``total``, ``chunk``, ``cycles``, ``repeat``,
   ``conns``, ``count``, ``seed``, ``gc``...) and, for a client, ``port``.
 
 A server prints ``{"port": N}`` on one line as soon as it listens.  Every

@@ -293,6 +293,11 @@ def deferreds(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def local(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["workload"] == "irc":
+        # Imported here, so that only this workload pays for the import.
+        from bench.irc_workload import ircParse
+
+        return ircParse(spec)
     return timers(spec) if spec["workload"] == "timers" else deferreds(spec)
 
 

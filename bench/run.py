@@ -60,6 +60,8 @@ IMPORTS = {
     "uvloop": "import uvloop, asyncio",
 }
 BARE_WORKLOADS = {"pingpong", "churn", "fanin", "timers"}
+# Workloads of Twisted's own API beyond the reactor (asyncio has no IRCClient).
+TWISTED_API_WORKLOADS = {"irc"}
 
 SIZES = {
     "full": {
@@ -69,6 +71,7 @@ SIZES = {
         "fanin": {"rounds": 20, "size": 64, "connections": 1_000, "sequential": False},
         "timers": {"count": 200_000, "max_delay": 0.1, "seed": 20240605},
         "deferred": {"count": 200_000},
+        "irc": {"repeat": 20},
         "import": {},
     },
     "quick": {
@@ -78,6 +81,7 @@ SIZES = {
         "fanin": {"rounds": 2, "size": 64, "connections": 10, "sequential": False},
         "timers": {"count": 1_000, "max_delay": 0.1, "seed": 20240605},
         "deferred": {"count": 1_000},
+        "irc": {"repeat": 1},
         "import": {},
     },
 }
@@ -107,6 +111,7 @@ BENCHES = [
     Bench("timers", "timers", "timers"),
     Bench("deferred", "deferred", "deferred", extra={"gc": True}),
     Bench("deferred-nogc", "deferred", "deferred (gc off)", extra={"gc": False}),
+    Bench("irc", "irc", "IRC parsing"),
     Bench("import", "import", "import"),
 ]
 
@@ -138,6 +143,7 @@ ROWS = [
     Row("timers", "rate", "timers", "calls/s", target=2.5),
     Row("deferred", "rate", "deferred", "Deferreds/s", target=1.3),
     Row("deferred-nogc", "rate", "deferred (gc off)", "Deferreds/s", target=1.3),
+    Row("irc", "rate", "IRC parsing (busy channel)", "messages/s", target=2.0),
     Row("import", "seconds", "import time", "ms", False, target=0.4),
     Row("import", "rss_kib", "import peak RSS", "MiB", False),
 ]
@@ -328,13 +334,15 @@ def _importPeakRSS(framework: str) -> int:
 def supports(framework: str, bench: Bench) -> bool:
     if framework == "selectors":
         return bench.workload in BARE_WORKLOADS
+    if bench.workload in TWISTED_API_WORKLOADS:
+        return framework in ("plait", "twisted")
     return True
 
 
 def measure(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, Any]:
     if bench.workload == "import":
         return runImport(bench, framework, opts, run)
-    if bench.workload in ("timers", "deferred"):
+    if bench.workload in ("timers", "deferred", "irc"):
         return runLocal(bench, framework, opts, run)
     return runNetwork(bench, framework, opts, run)
 
@@ -515,7 +523,7 @@ def parseArgs(argv: list[str] | None) -> Any:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=3, help="runs per framework (default 3)")
     p.add_argument("--only", help="comma-separated workloads (pingpong, stream, churn, "
-                   "fanin, timers, deferred, import) or bench keys (e.g. pingpong-1core)")
+                   "fanin, timers, deferred, irc, import) or bench keys (e.g. pingpong-1core)")
     p.add_argument("--frameworks", help="comma-separated subset of " + ",".join(FRAMEWORKS))
     p.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     p.add_argument("--json", type=Path, help="where to write the JSON results "

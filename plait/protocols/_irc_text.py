@@ -1,21 +1,30 @@
-"""IRC text handling: parsing, quoting, CTCP, mode strings, ISUPPORT.
+"""IRC text handling: parsing, quoting, CTCP and mode strings.
 
 This private module owns the pure functions (no I/O, no state) behind
 ``plait.protocols.irc``, which re-exports the public ones: ``parsemsg``,
-``split``, ``lowQuote``/``lowDequote``, ``ctcpQuote``/``ctcpDequote``,
-``ctcpExtract``, ``ctcpStringify``, ``parseModes``, the exceptions and
-``ServerSupportedFeatures``.  It also holds the two helpers where plait
-deliberately differs from Twisted:
+``split``, ``lowQuote``/``lowDequote`` (with Twisted's ``mQuoteTable``,
+``mDequoteTable``, ``mEscape_re``), ``ctcpQuote``/``ctcpDequote`` (with
+``xQuoteTable``...), ``ctcpExtract``, ``ctcpStringify``, ``parseModes`` and
+the exceptions.  It also holds the helpers where plait deliberately
+differs from Twisted:
 
-* ``decodeLine``: received bytes are decoded as UTF-8 and, when that
-  fails, as Latin-1 (which maps every byte to a character, so it never
-  fails and ``text.encode("latin-1")`` gives the original bytes back).
-  Twisted decodes strictly, and one non-UTF-8 line drops the connection
-  (Twisted issue #9443), although servers relay such bytes unchanged.
+* ``decodeLine``: received bytes are decoded with the connection's
+  encoding and, when that fails and the connection is lenient, with its
+  fallback codec (Latin-1 by default, which maps every byte to a
+  character, so it never fails and ``text.encode("latin-1")`` gives the
+  original bytes back).  Twisted decodes strictly, and one non-UTF-8 line
+  drops the connection (Twisted issue #9443).
 * ``fitOctets``: outgoing messages are split by their UTF-8 size, not by
   their number of characters, so a line of accented text still fits the
   server's 512-octet limit.  For ASCII text the result is identical to
   Twisted's ``split``.
+* ``withoutTags``: an IRCv3 message-tag section (``@time=...``) in front of
+  a line is dropped before parsing, so a tagged line is not mistaken for a
+  command named ``@time=...``.
+* ``MIN_PARAMS``: how many parameters the client's built-in handler of a
+  command reads, so that a short line goes to ``badMessage`` instead of
+  raising ``IndexError`` inside the handler (Twisted logs a traceback per
+  hostile line).
 
 Rules:
 
@@ -24,7 +33,7 @@ Rules:
   line).
 * ``parseModes`` never mutates the ``params`` list it is given.
 
-Tests: tests/unit/test_irc.py.
+Tests: tests/unit/test_irc.py, tests/unit/test_irc_input.py.
 """
 
 from __future__ import annotations
@@ -51,16 +60,22 @@ __all__ = [
     "IRCBadMessage",
     "IRCBadModes",
     "IRCPasswordMismatch",
-    "ServerSupportedFeatures",
+    "UnhandledCommand",
     "ctcpDequote",
     "ctcpExtract",
     "ctcpQuote",
     "ctcpStringify",
     "lowDequote",
     "lowQuote",
+    "mDequoteTable",
+    "mEscape_re",
+    "mQuoteTable",
     "parseModes",
     "parsemsg",
     "split",
+    "xDequoteTable",
+    "xEscape_re",
+    "xQuoteTable",
 ]
 
 
@@ -76,15 +91,59 @@ class IRCBadModes(ValueError):
     """A MODE string could not be parsed."""
 
 
+class UnhandledCommand(RuntimeError):
+    """A command dispatcher found no handler, not even an ``_unknown`` one."""
+
+
 # -- lines --------------------------------------------------------------------
 
 
-def decodeLine(raw: bytes) -> str:
-    """Decode one received line: UTF-8, or Latin-1 if it is not valid UTF-8."""
+def decodeLine(raw: bytes, encoding: str = "utf-8", fallback: str | None = "latin-1") -> str:
+    """Decode one received line with ``encoding``, else with ``fallback``.
+
+    With ``fallback`` None the policy is strict (Twisted's): undecodable
+    bytes raise ``UnicodeDecodeError``.
+    """
     try:
-        return raw.decode("utf-8")
+        return raw.decode(encoding)
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        if fallback is None:
+            raise
+        return raw.decode(fallback, "replace")
+
+
+def withoutTags(line: str) -> str:
+    """``line`` without a leading IRCv3 tag section (``@a=b;c ...``)."""
+    if line[:1] != "@":
+        return line
+    return line.partition(SPC)[2].lstrip(SPC)
+
+
+# Minimum parameter count each of IRCClient's built-in handlers reads
+# (symbolic command names).  A shorter line is malformed: the client hands
+# it to ``badMessage`` instead of letting the handler raise ``IndexError``.
+MIN_PARAMS: dict[str, int] = {
+    "RPL_CREATED": 2,
+    "RPL_YOURHOST": 2,
+    "RPL_MYINFO": 2,
+    "RPL_BOUNCE": 2,
+    "RPL_LUSERCLIENT": 2,
+    "RPL_LUSEROP": 2,
+    "RPL_LUSERCHANNELS": 2,
+    "RPL_LUSERME": 2,
+    "RPL_TOPIC": 3,
+    "RPL_NOTOPIC": 2,
+    "RPL_MOTDSTART": 1,
+    "RPL_MOTD": 1,
+    "JOIN": 1,
+    "PART": 1,
+    "NICK": 1,
+    "KICK": 2,
+    "TOPIC": 2,
+    "MODE": 2,
+    "PRIVMSG": 2,
+    "NOTICE": 2,
+}
 
 
 def parsemsg(s: str) -> tuple[str, str, list[str]]:
@@ -175,22 +234,19 @@ def fitOctets(text: str, width: int) -> list[str]:
 # -- quoting ------------------------------------------------------------------
 
 # Low-level quoting (CTCP spec, "Low Level Quoting"): keeps NUL, CR and LF
-# out of the IRC line.  The quote character itself is escaped first.
-_LOW_QUOTES = {M_QUOTE: M_QUOTE + M_QUOTE, NUL: M_QUOTE + "0", NL: M_QUOTE + "n", CR: M_QUOTE + "r"}
-_LOW_UNQUOTES = {escaped[-1]: char for char, escaped in _LOW_QUOTES.items()}
-_LOW_ESCAPE = re.compile(re.escape(M_QUOTE) + ".", re.DOTALL)
+# out of the IRC line.  Twisted's public tables, under Twisted's names.
+mQuoteTable: dict[str, str] = {NUL: M_QUOTE + "0", NL: M_QUOTE + "n", CR: M_QUOTE + "r", M_QUOTE: M_QUOTE + M_QUOTE}
+mDequoteTable: dict[str, str] = {escaped[-1]: char for char, escaped in mQuoteTable.items()}
+mEscape_re: re.Pattern[str] = re.compile(re.escape(M_QUOTE) + ".", re.DOTALL)
 
 # CTCP-level quoting: keeps the \x01 delimiter out of CTCP payloads.
-_CTCP_QUOTES = {X_QUOTE: X_QUOTE + X_QUOTE, X_DELIM: X_QUOTE + "a"}
-_CTCP_UNQUOTES = {escaped[-1]: char for char, escaped in _CTCP_QUOTES.items()}
-_CTCP_ESCAPE = re.compile(re.escape(X_QUOTE) + ".", re.DOTALL)
+xQuoteTable: dict[str, str] = {X_DELIM: X_QUOTE + "a", X_QUOTE: X_QUOTE + X_QUOTE}
+xDequoteTable: dict[str, str] = {escaped[-1]: char for char, escaped in xQuoteTable.items()}
+xEscape_re: re.Pattern[str] = re.compile(re.escape(X_QUOTE) + ".", re.DOTALL)
 
-
-def _quote(s: str, table: dict[str, str]) -> str:
-    # The quote character is the first key, so escapes are never re-escaped.
-    for char, escaped in table.items():
-        s = s.replace(char, escaped)
-    return s
+# The quote character goes first, so that no escape is ever escaped again.
+_LOW_ORDER = (M_QUOTE, NUL, NL, CR)
+_CTCP_ORDER = (X_QUOTE, X_DELIM)
 
 
 def _unquoter(table: dict[str, str]) -> Callable[[re.Match[str]], str]:
@@ -198,24 +254,37 @@ def _unquoter(table: dict[str, str]) -> Callable[[re.Match[str]], str]:
     return lambda match: table.get(match.group()[1], match.group()[1])
 
 
+_lowUnquote = _unquoter(mDequoteTable)
+_ctcpUnquote = _unquoter(xDequoteTable)
+
+
 def lowQuote(s: str) -> str:
     """Escape M_QUOTE, NUL, LF and CR for the wire."""
-    return _quote(s, _LOW_QUOTES)
+    for char in _LOW_ORDER:
+        if char in s:
+            s = s.replace(char, mQuoteTable[char])
+    return s
 
 
 def lowDequote(s: str) -> str:
     """Undo ``lowQuote``."""
-    return _LOW_ESCAPE.sub(_unquoter(_LOW_UNQUOTES), s)
+    # Discussion: almost no line carries M_QUOTE; the membership test is
+    # ten times cheaper than a regular-expression pass that finds nothing.
+    if M_QUOTE not in s:
+        return s
+    return mEscape_re.sub(_lowUnquote, s)
 
 
 def ctcpQuote(s: str) -> str:
     """Escape the CTCP quote and delimiter characters."""
-    return _quote(s, _CTCP_QUOTES)
+    for char in _CTCP_ORDER:
+        s = s.replace(char, xQuoteTable[char])
+    return s
 
 
 def ctcpDequote(s: str) -> str:
     """Undo ``ctcpQuote``."""
-    return _CTCP_ESCAPE.sub(_unquoter(_CTCP_UNQUOTES), s)
+    return xEscape_re.sub(_ctcpUnquote, s)
 
 
 def ctcpExtract(message: str) -> dict[str, list[Any]]:
@@ -296,148 +365,3 @@ def parseModes(
     if sinceSign == 0:
         raise IRCBadModes(f"Empty mode sequence: {modes!r}")
     return changes
-
-
-# -- ISUPPORT (RPL_ISUPPORT, draft-brocklesby-irc-isupport) -------------------
-
-
-def _intOrDefault(value: Any, default: Any = None) -> Any:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _unescapeValue(value: str) -> str:
-    # The draft's only escape is \xHH.
-    def replace(match: re.Match[str]) -> str:
-        try:
-            return chr(int(match.group(1), 16))
-        except ValueError:
-            raise ValueError(f"Invalid hex octet: {match.group(1)!r}") from None
-
-    return re.sub(r"\\x(..)", replace, value, flags=re.DOTALL)
-
-
-def _pairs(values: list[str], convert: Callable[[str], Any] = lambda v: v) -> list[tuple[str, Any]]:
-    """``["A:1", "B"]`` -> ``[("A", convert("1")), ("B", convert(""))]``."""
-    pairs = []
-    for value in values:
-        key, _, arg = value.partition(":")
-        pairs.append((key, convert(arg)))
-    return pairs
-
-
-def _parsePrefix(spec: str) -> dict[str, tuple[str, int]] | None:
-    """``"(ov)@+"`` -> ``{"o": ("@", 0), "v": ("+", 1)}`` (0 = most privileged)."""
-    if not spec:
-        return None
-    if not spec.startswith("(") or ")" not in spec:
-        raise ValueError(f"Malformed PREFIX parameter: {spec!r}")
-    modes, symbols = spec[1:].split(")", 1)
-    return {mode: (symbol, rank) for rank, (mode, symbol) in enumerate(zip(modes, symbols))}
-
-
-_CHANMODE_KINDS = ("addressModes", "param", "setParam", "noParam")
-
-
-def _parseChanModes(values: list[str]) -> dict[str, str]:
-    if len(values) > len(_CHANMODE_KINDS):
-        raise ValueError(
-            f"Expecting a maximum of {len(_CHANMODE_KINDS)} channel mode parameters, got {len(values)}"
-        )
-    return {kind: value or "" for kind, value in zip(_CHANMODE_KINDS, values)}
-
-
-def channelModeParams(features: ServerSupportedFeatures) -> list[str]:
-    """``[takeParamWhenAdded, takeParamWhenRemoved]`` for channel modes."""
-    # Status modes (PREFIX: o, v...) always take a nick.
-    status = "".join(features.getFeature("PREFIX", {}) or {})
-    chanmodes = features.getFeature("CHANMODES")
-    if chanmodes is None:
-        return [status, status]
-    always = status + chanmodes.get("addressModes", "") + chanmodes.get("param", "")
-    return [always + chanmodes.get("setParam", ""), always]
-
-
-class ServerSupportedFeatures:
-    """What the server announced in RPL_ISUPPORT (005), with RFC defaults.
-
-    ``parse`` may be called many times (servers send several 005 lines);
-    ``-FEATURE`` removes a feature.  Known features get typed values (ints,
-    tuples, dicts); an unknown one maps to the tuple of its values.  A value
-    that fails to parse keeps the previous (or default) value.
-    """
-
-    def __init__(self) -> None:
-        self._features: dict[str, Any] = {
-            "CHANNELLEN": 200,
-            "CHANTYPES": tuple("#&"),
-            "MODES": 3,
-            "NICKLEN": 9,
-            "PREFIX": _parsePrefix("(ovh)@+%"),
-            # Not an RFC default, but getChannelModeParams needs a value
-            # when the server never sends CHANMODES.
-            "CHANMODES": _parseChanModes(["b", "", "lk", ""]),
-        }
-
-    def getFeature(self, feature: str, default: Any = None) -> Any:
-        """The feature's value, or ``default`` when it is unknown."""
-        return self._features.get(feature, default)
-
-    def hasFeature(self, feature: str) -> bool:
-        """True if the feature is present with a value other than None."""
-        return self.getFeature(feature) is not None
-
-    def parse(self, params: Iterable[str]) -> None:
-        """Update the features from the tokens of one RPL_ISUPPORT line."""
-        for param in params:
-            key, _, raw = param.partition("=")
-            if key.startswith("-"):
-                self._features.pop(key[1:], None)
-                continue
-            parser = _ISUPPORT_PARSERS.get(key, _asTuple)
-            try:
-                self._features[key] = parser(self, [_unescapeValue(v) for v in raw.split(",")])
-            except ValueError:
-                pass  # keep what we had: a bad token must not erase a default
-
-
-def _asTuple(features: ServerSupportedFeatures, values: list[str]) -> tuple[str, ...]:
-    # An unknown feature: keep its values as they came.
-    return tuple(values)
-
-
-def _keepOnError(key: str, parse: Callable[[list[str]], Any]) -> Callable[[ServerSupportedFeatures, list[str]], Any]:
-    def parser(features: ServerSupportedFeatures, values: list[str]) -> Any:
-        try:
-            return parse(values)
-        except ValueError:
-            return features.getFeature(key)
-
-    return parser
-
-
-def _intKeepingDefault(key: str) -> Callable[[ServerSupportedFeatures, list[str]], Any]:
-    return lambda features, values: _intOrDefault(values[0], features.getFeature(key))
-
-
-_ISUPPORT_PARSERS: dict[str, Callable[[ServerSupportedFeatures, list[str]], Any]] = {
-    "CHANLIMIT": lambda f, v: _pairs(v, _intOrDefault),
-    "CHANMODES": _keepOnError("CHANMODES", _parseChanModes),
-    "CHANNELLEN": _intKeepingDefault("CHANNELLEN"),
-    "CHANTYPES": lambda f, v: tuple(v[0]),
-    "EXCEPTS": lambda f, v: v[0] or "e",
-    "IDCHAN": lambda f, v: _pairs(v),
-    "INVEX": lambda f, v: v[0] or "I",
-    "KICKLEN": lambda f, v: _intOrDefault(v[0]),
-    "MAXLIST": lambda f, v: _pairs(v, _intOrDefault),
-    "MODES": lambda f, v: _intOrDefault(v[0]),
-    "NETWORK": lambda f, v: v[0],
-    "NICKLEN": _intKeepingDefault("NICKLEN"),
-    "PREFIX": _keepOnError("PREFIX", lambda v: _parsePrefix(v[0])),
-    "SAFELIST": lambda f, v: True,
-    "STATUSMSG": lambda f, v: v[0],
-    "TARGMAX": lambda f, v: dict(_pairs(v, _intOrDefault)),
-    "TOPICLEN": lambda f, v: _intOrDefault(v[0]),
-}

@@ -1,4 +1,4 @@
-"""Real IRC servers on loopback for the IRC integration tests: ngircd and miniircd.
+"""Real IRC servers on loopback for the IRC integration tests: ngircd, miniircd, InspIRCd.
 
 Each server runs as a subprocess with its own temporary directory, listens
 on 127.0.0.1 only, on a port that was free a moment ago (another free port
@@ -19,6 +19,16 @@ back **on the same port**, so a client can be tested across a restart.
   ``speedup=N`` runs it through a tiny launcher that makes its clock run N
   times faster (only its ``time.time`` and ``select`` timeout are touched)
   so that the PING comes after 90/N s.
+
+* InspIRCd 3 (Debian package; speaks IRCv3: CAP, server-time, message-tags,
+  msgid): configuration as in real-peers.md (no DNS or ident, flood limits
+  off, ``<dns server="127.0.0.1">`` so nothing leaves loopback), run with
+  ``--nofork --nopid`` (plus ``--runasroot`` as root).  It completes a
+  registration about 1 s after NICK/USER (a once-per-second timer), its
+  channels start ``+nt``, and SIGTERM ends it with status 10.
+  ``pingFreq=N`` makes it PING an idle client every N s; ``threshold`` and
+  ``commandRate`` (commands per 1000 s) turn its flood protection on: a
+  client that goes over is disconnected with "Excess Flood".
 
 ``PlainClient`` is a blocking-socket IRC client for the other side of the
 conversation: it registers, answers PINGs, and waits for lines with a
@@ -82,6 +92,28 @@ NGIRCD_CONF = """\
 \tIncludeDir = {confDir}
 """
 
+INSPIRCD_CONF = """\
+<server name="irc.test.local" description="plait test server" network="PlaitTest">
+<admin name="plait" nick="plait" email="test@invalid">
+<bind address="{host}" port="{port}" type="clients">
+<connect name="main" allow="*" timeout="60" pingfreq="{pingFreq}"
+         hardsendq="1M" softsendq="1M" recvq="64K"
+         threshold="{threshold}" commandrate="{commandRate}" fakelag="no"
+         localmax="1000" globalmax="1000" maxchans="100"
+         resolvehostnames="no" useident="no" limit="5000">
+<dns server="127.0.0.1" timeout="1">
+<options>
+<security>
+<performance>
+<limits maxnick="30">
+<module name="cap">
+<module name="ircv3">
+<module name="ircv3_servertime">
+<module name="ircv3_msgid">
+<module name="ircv3_ctctags">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="{log}">
+"""
+
 # Runs miniircd with its clock sped up: argv[1] is the factor, the rest is
 # miniircd's own command line.
 FAST_MINIIRCD = """\
@@ -101,7 +133,7 @@ class IrcServer:
     """One IRC server process; ``start()`` / ``stop()`` may be repeated."""
 
     def __init__(self, kind: str, directory: Path, **options: object) -> None:
-        if kind not in ("ngircd", "miniircd"):
+        if kind not in ("ngircd", "miniircd", "inspircd"):
             raise ValueError(f"unknown IRC server kind {kind!r}")
         self.kind = kind
         self.host = LOOPBACK
@@ -119,7 +151,27 @@ class IrcServer:
     def _argv(self) -> list[str]:
         if self.kind == "ngircd":
             return self._ngircdArgv()
+        if self.kind == "inspircd":
+            return self._inspircdArgv()
         return self._miniircdArgv()
+
+    def _inspircdArgv(self) -> list[str]:
+        exe = inspircdBinary()
+        if exe is None:
+            raise ServerStartError("inspircd is not installed (apt-get install inspircd; see .ci/run)")
+        conf = self.directory / "inspircd.conf"
+        conf.write_text(
+            INSPIRCD_CONF.format(
+                host=self.host,
+                port=self.port,
+                pingFreq=self.options.get("pingFreq", 120),
+                threshold=self.options.get("threshold", 1000),
+                commandRate=self.options.get("commandRate", 1_000_000),
+                log=self.directory / "inspircd-server.log",
+            )
+        )
+        argv = [exe, "--nofork", "--nopid", f"--config={conf}"]
+        return argv + ["--runasroot"] if os.getuid() == 0 else argv
 
     def _ngircdArgv(self) -> list[str]:
         exe = shutil.which("ngircd") or "/usr/sbin/ngircd"
@@ -228,6 +280,14 @@ class IrcServer:
             return self.logPath.read_bytes().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""
+
+
+def inspircdBinary() -> str | None:
+    """Where InspIRCd is installed, or None."""
+    found = shutil.which("inspircd")
+    if found is None and os.access("/usr/sbin/inspircd", os.X_OK):
+        found = "/usr/sbin/inspircd"
+    return found
 
 
 def startServer(kind: str, **options: object) -> IrcServer:

@@ -2,9 +2,9 @@
 
 The bot classes are loaded from the example file itself and driven
 in-process on the test's ``reactor``; the other side of each conversation
-is a blocking ``PlainClient``.  Every scenario runs against ngircd and
-miniircd (see ircservers.py), except where a server cannot do it: only
-ngircd can PING before registration (``RequireAuthPing``).  A last test
+is a blocking ``PlainClient``.  Every scenario runs against ngircd,
+miniircd and InspIRCd (see ircservers.py), except where a server cannot do
+it: only ngircd can PING before registration (``RequireAuthPing``).  A last test
 runs the example as a program, the way examples/ircLogBot.md says.
 
 Test-only changes to the example's factory (``BotFactory``): the bot's
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,12 +31,18 @@ import pytest
 from plait.defer import Deferred
 from plait.task import LoopingCall
 from tests.helpers import RunTimeout, runUntil
-from tests.integration.ircservers import IrcServer, PlainClient, startServer, stopServer
+from tests.integration.ircservers import (
+    IrcServer,
+    PlainClient,
+    inspircdBinary,
+    startServer,
+    stopServer,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ircLogBot.py"
 CHANNEL = "#plait"
-SERVERS = ["ngircd", "miniircd"]
+SERVERS = ["ngircd", "miniircd", "inspircd"]
 
 
 def loadExample() -> ModuleType:
@@ -173,8 +180,15 @@ class Harness:
                 self.waitFor(self.botGone, "the bot to disconnect", timeout=5)
 
 
+def requireServer(kind: str) -> None:
+    """Skip, naming the binary, where a server cannot be installed (CI installs it)."""
+    if kind == "inspircd" and inspircdBinary() is None:
+        pytest.skip("inspircd is not installed (apt-get install inspircd; see .ci/run)")
+
+
 @pytest.fixture(params=SERVERS)
 def server(request: pytest.FixtureRequest) -> Iterator[IrcServer]:
+    requireServer(request.param)
     s = startServer(request.param)
     try:
         yield s
@@ -306,18 +320,122 @@ def test_pingBeforeRegistrationIsAnswered(harnessFor: Callable[[IrcServer], Harn
         stopServer(server)
 
 
+class CapLogBot(ircLogBot.LogBot):  # type: ignore[misc,name-defined]
+    """The example's bot, asking for IRCv3 server-time and message-tags first."""
+
+    def connectionMade(self) -> None:
+        # Sent before NICK/USER, so the server holds registration until CAP END.
+        self.sendLine("CAP REQ :server-time message-tags")
+        ircLogBot.LogBot.connectionMade(self)
+        self.sendLine("CAP END")
+
+
+def test_ircv3TaggedLinesAreUnderstood(harnessFor: Callable[[IrcServer], Harness]) -> None:
+    """InspIRCd with server-time and message-tags: every line is tagged and the bot still logs."""
+    requireServer("inspircd")
+    server = startServer("inspircd")
+    try:
+        harness = harnessFor(server)
+        harness.factory.protocol = CapLogBot
+        signOnAndJoin(harness)
+        alice = harness.client("alice")
+        alice.join(CHANNEL)
+        alice.send(f"PRIVMSG {CHANNEL} :hello in IRCv3")
+        alice.send(f"PRIVMSG {CHANNEL} :\x01ACTION tags along\x01")
+        alice.send(f"PRIVMSG {CHANNEL} :twistedbot: still there?")
+        harness.waitForLog("<twistedbot> alice: I am a log bot")
+        log = harness.log()
+        assert "<alice> hello in IRCv3" in log and "* alice tags along" in log
+        assert "@" not in log
+        relayed = [line for line in harness.factory.received if " PRIVMSG " in line]
+        assert len(relayed) == 3 and all(line.startswith("@") and "time=" in line for line in relayed)
+        assert any(" CAP " in line and " ACK " in line for line in harness.factory.received)
+        harness.finish()
+    finally:
+        stopServer(server)
+
+
+class Flooder(ircLogBot.irc.IRCClient):  # type: ignore[misc,name-defined]
+    """Joins and says ``count`` lines as fast as IRCClient lets it."""
+
+    nickname = "flooder"
+    heartbeatInterval = None
+
+    def __init__(self, reactor: Any, count: int, lineRate: float | None) -> None:
+        self.clock = reactor
+        self.count = count
+        self.lineRate = lineRate
+        self.received: list[str] = []
+        self.lost: Deferred[None] = Deferred()
+
+    def lineReceived(self, line: bytes) -> None:
+        self.received.append(line.decode("utf-8", "replace"))
+        ircLogBot.irc.IRCClient.lineReceived(self, line)
+
+    def signedOn(self) -> None:
+        self.join(CHANNEL)
+        for i in range(self.count):
+            self.say(CHANNEL, f"line {i}")
+
+    def connectionLost(self, reason: Any = None) -> None:
+        ircLogBot.irc.IRCClient.connectionLost(self, reason)
+        self.lost.callback(None)
+
+
+@pytest.mark.slow
+def test_lineRateKeepsABotUnderTheServersFloodLimit(reactor: Any) -> None:
+    """InspIRCd with flood protection (10 commands/s after 10): a burst is
+    disconnected for Excess Flood; the same burst with lineRate 0.2 s arrives whole."""
+    from plait.protocol import ClientFactory
+
+    requireServer("inspircd")
+    server = startServer("inspircd", threshold=10, commandRate=10_000)
+    try:
+        listener = PlainClient(server.host, server.port, "listener")
+        listener.join(CHANNEL)
+        burst = Flooder(reactor, 25, None)
+        reactor.connectTCP(server.host, server.port, ClientFactory.forProtocol(lambda: burst))
+        runUntil(reactor, burst.lost, timeout=15)
+        assert any("Excess Flood" in line for line in burst.received)
+
+        paced = Flooder(reactor, 25, 0.2)
+        connector = reactor.connectTCP(server.host, server.port, ClientFactory.forProtocol(lambda: paced))
+        drained: Deferred[None] = Deferred()
+
+        def check() -> None:  # every line sent: the lineRate queue is empty again
+            if paced._registered and paced._queueEmptying is None and not drained.called:
+                poll.stop()
+                drained.callback(None)
+
+        poll = LoopingCall(check)
+        poll.clock = reactor
+        poll.start(0.05)
+        runUntil(reactor, drained, timeout=20)
+        listener.expect(lambda line: line.endswith(":line 24"), timeout=10)
+        said = [line.split(" :", 1)[1] for line in listener.seen if line.startswith(":flooder!") and " PRIVMSG " in line]
+        assert said[-25:] == [f"line {i}" for i in range(25)]
+        assert paced.connected and not any("Excess Flood" in line for line in paced.received)
+        connector.disconnect()
+        runUntil(reactor, paced.lost, timeout=5)
+        listener.close()
+    finally:
+        stopServer(server)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "kind, options",
     [
         pytest.param("ngircd", {"pingTimeout": 5, "pongTimeout": 5}, id="ngircd"),
         pytest.param("miniircd", {"speedup": 30}, id="miniircd-30x-clock"),
+        pytest.param("inspircd", {"pingFreq": 3}, id="inspircd"),
     ],
 )
 def test_pingAfterRegistrationIsAnswered(
     harnessFor: Callable[[IrcServer], Harness], kind: str, options: dict[str, Any]
 ) -> None:
     """An idle bot is PINGed by the server, answers, and is PINGed again later (so still welcome)."""
+    requireServer(kind)
     server = startServer(kind, **options)
     try:
         harness = harnessFor(server)
@@ -367,10 +485,10 @@ def test_exampleProgramLogsAChannel(tmp_path: Path) -> None:
     assert "<twistedbot> alice: I am a log bot" in text
 
 
-def waitForFile(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+def waitForFile(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: float = 15.0, count: int = 1) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists() and text in path.read_text("utf-8"):
+        if path.exists() and path.read_text("utf-8").count(text) >= count:
             return
         if proc.poll() is not None:
             break
@@ -378,3 +496,72 @@ def waitForFile(path: Path, text: str, proc: subprocess.Popen[bytes], timeout: f
     out = (path.parent / "bot.out").read_text("utf-8", "replace")
     content = path.read_text("utf-8") if path.exists() else ""
     raise AssertionError(f"{text!r} not in {path} (bot rc={proc.poll()})\n{content}\n--- bot output ---\n{out}")
+
+
+# -- the bot under ClientService, as a Twisted program through compatibility mode ------------
+
+SERVICE_PROGRAM = """\
+import sys
+
+from twisted.application.internet import ClientService, backoffPolicy
+from twisted.internet import endpoints, reactor
+
+from ircLogBot import LogBotFactory
+
+channel, filename, host, port = sys.argv[1:5]
+endpoint = endpoints.clientFromString(reactor, f"tcp:host={host}:port={port}")
+service = ClientService(endpoint, LogBotFactory(channel, filename),
+                        retryPolicy=backoffPolicy(initialDelay=0.1, maxDelay=0.5))
+service.startService()
+reactor.run()
+"""
+
+
+@pytest.mark.parametrize("kind", ["ngircd", "inspircd"])
+def test_clientServiceBotSurvivesServerRestart(tmp_path: Path, kind: str) -> None:
+    """The example's bot kept up by ClientService (Twisted imports, run by plait.compat)
+    logs, loses the server, reconnects when it is back on the same port, and logs again."""
+    from tests.integration.test_compat import TWISTED_NAMES
+
+    requireServer(kind)
+    example = EXAMPLE.read_text().replace(
+        "from plait import log, protocol, reactor",
+        "from twisted.internet import protocol, reactor\nfrom twisted.python import log",
+    )
+    for ours, theirs in TWISTED_NAMES:
+        example = example.replace(ours, theirs)
+    assert not re.search(r"^\s*(from|import) plait", example, re.MULTILINE), "an import was not rewritten"
+    (tmp_path / "ircLogBot.py").write_text(example)
+    (tmp_path / "servicebot.py").write_text(SERVICE_PROGRAM)
+    server = startServer(kind)
+    logPath = tmp_path / "bot.log"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    with open(tmp_path / "bot.out", "wb") as output:
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "plait.compat", str(tmp_path / "servicebot.py"), CHANNEL, str(logPath),
+             server.host, str(server.port)],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        waitForFile(logPath, f"[I have joined {CHANNEL}]", bot)
+        server.stop()
+        waitForFile(logPath, "[disconnected at", bot)
+        server.start()  # same port
+        waitForFile(logPath, f"[I have joined {CHANNEL}]", bot, count=2)
+        alice = PlainClient(server.host, server.port, "alice")
+        alice.join(CHANNEL)
+        alice.send(f"PRIVMSG {CHANNEL} :welcome back, service")
+        waitForFile(logPath, "<alice> welcome back, service", bot)
+        alice.close()
+    finally:
+        bot.terminate()
+        try:
+            bot.wait(10)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+            bot.wait(10)
+        stopServer(server)
+    text = logPath.read_text("utf-8")
+    assert text.count("[connected at") == 2
+    assert text.index("[disconnected at") < text.rindex("[connected at") < text.index("welcome back, service")
+

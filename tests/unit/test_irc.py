@@ -693,7 +693,7 @@ def test_welcomeBurstCallbacks(clock: Clock) -> None:
         (b"\x01FINGER\x01", b"NOTICE alice :\x01FINGER no fingers\x01\r\n"),
         (b"\x01ERRMSG boom\x01", b"NOTICE alice :\x01ERRMSG boom :No error has occurred.\x01\r\n"),
         (b"\x01CLIENTINFO\x01",
-         b"NOTICE alice :\x01CLIENTINFO ACTION CLIENTINFO ERRMSG FINGER PING SOURCE TIME USERINFO VERSION\x01\r\n"),
+         b"NOTICE alice :\x01CLIENTINFO ACTION CLIENTINFO DCC ERRMSG FINGER PING SOURCE TIME USERINFO VERSION\x01\r\n"),
         (b"\x01CLIENTINFO FOO\x01", b"NOTICE alice :\x01ERRMSG CLIENTINFO FOO :Unknown query 'FOO'\x01\r\n"),
         (b"\x01PING 1\x01\x01PING 2\x01", b"NOTICE alice :\x01PING 1\x01\r\n"),
         (b"\x01DCC SEND f 1 2 3\x01", b""),

@@ -158,7 +158,7 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
     {
         ("abstract", "FileDescriptor.__init__"),  # FileDescriptor(reactor=None)
         ("protocol", "ReconnectingClientFactory.retry"),  # RCF.clock
-        ("protocols.irc", "IRCClient._getClock"),  # lineRate and the heartbeat
+        ("protocols._irc_client", "IRCClient._getClock"),  # lineRate, the heartbeat, DCC
         ("task", "LoopingCall.clock"),  # LoopingCall.clock
         ("_defer_lock", "DeferredFilesystemLock.__init__"),  # (name, scheduler=None)
         ("task", "react"),  # react(main, argv=(), _reactor=None)

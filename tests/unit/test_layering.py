@@ -73,7 +73,12 @@ LAYERS: dict[str, int] = {
 # module may import them.  ``_iosim`` is the part of ``testing`` that lives
 # in its own file.  ``__init__`` is the ``plait`` package itself.
 UNLAYERED: frozenset[str] = frozenset(
-    {"__init__", "reactor", "testing", "_iosim", "demo", "compat"}
+    {
+        "__init__", "reactor", "testing", "_iosim", "demo", "compat",
+        # plait.trace, the learner's event trace: it wraps library code while
+        # enabled, so no library module may know it exists.
+        "trace", "trace.__main__", "trace._tracer", "trace._instrument", "trace._probes", "trace._html",
+    }
 )
 
 # Same-layer imports that internals.md allows: (importer, imported) fnmatch

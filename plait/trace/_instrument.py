@@ -171,7 +171,7 @@ class Instrumentation:
             obj in getattr(reactor, "_reads", ()) or obj in getattr(reactor, "_writes", ())
         )
 
-    def laneOf(self, obj: Any) -> str:
+    def laneOf(self, obj: Any, protocol: Any = None) -> str:
         """The lane of a transport or port (made on first sight).
 
         A listening port (a descriptor with a factory and no protocol) gets a
@@ -198,7 +198,7 @@ class Instrumentation:
             self._counters["conn"] += 1
             lane = f"conn {self._counters['conn']}"
         self._conns[id(obj)] = _Conn(obj, lane)
-        self._labelConnection(obj, lane)
+        self._labelConnection(obj, lane, protocol)
         return lane
 
     def _fileno(self, obj: Any) -> int:
@@ -428,7 +428,7 @@ class Instrumentation:
                 inst.instrumentProtocol(type(self))
                 inst._made += 1
                 if transport is not None:
-                    lane = inst.laneOf(transport)
+                    lane = inst.laneOf(transport, self)
                     if lane.startswith("conn "):
                         inst._labelConnection(transport, lane, self)
             return original(self, transport)

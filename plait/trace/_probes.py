@@ -208,4 +208,5 @@ def _callerSite(depth: int = 2) -> str:
     """``module.function:line`` of the code ``depth`` frames up."""
     frame = sys._getframe(depth)
     module = frame.f_globals.get("__name__", "?")
-    return f"{module}.{frame.f_code.co_qualname}:{frame.f_lineno}"
+    qualname = frame.f_code.co_qualname.replace("<locals>.", "")
+    return f"{module}.{qualname}:{frame.f_lineno}"

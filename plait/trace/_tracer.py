@@ -21,9 +21,9 @@ line)::
   ``"reactor"`` (startup/shutdown triggers, wake-ups), ``"timers"``,
   ``"threads"``, ``"conn N"`` (one connection) or ``"listen N"`` (one
   listening port).  The first time a ``conn``/``listen`` lane is used, and
-  whenever its label changes, a record of kind ``"lane"`` says what the lane
-  is (``{"kind": "lane", "lane": "conn 1", "label": "Echo to
-  127.0.0.1:8000"}``).
+  whenever its label changes, a record of kind ``"lane"`` (name ``"label"``,
+  ``seq`` 0) says what the lane is (``{"kind": "lane", "name": "label",
+  "lane": "conn 1", "label": "Echo, peer 127.0.0.1:8000", ...}``).
 
 Rules:
 
@@ -243,7 +243,8 @@ class Tracer:
                 return
             self._labels[lane] = label
         self._local.pending.append(
-            {"seq": 0, "t": round(self.now(), 6), "kind": "lane", "lane": lane, "label": label}
+            {"seq": 0, "t": round(self.now(), 6), "kind": "lane", "name": "label",
+             "lane": lane, "depth": 0, "label": label}
         )
         if not self._local.stack:
             self._writePending()

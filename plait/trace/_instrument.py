@@ -338,7 +338,10 @@ class Instrumentation:
             reasons = [a for a in args if isinstance(a, Failure)]
             if reasons:
                 fields["reason"] = typeName(reasons[0])
-            record = tracer.begin("factory", name, tracer.currentLane("reactor"), **fields)
+            # A connector's events belong to its connection's lane.
+            transport = getattr(args[0], "transport", None) if args else None
+            lane = inst.laneOf(transport) if transport is not None else tracer.currentLane("reactor")
+            record = tracer.begin("factory", name, lane, **fields)
             try:
                 result = original(self, *args, **kw)
             except BaseException as e:

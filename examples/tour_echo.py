@@ -1,0 +1,38 @@
+"""The program docs/tour.md follows, step by step: the howto's echo client.
+
+Usage: python examples/tour_echo.py [HOST] [PORT]
+
+It says hello, prints the first reply and hangs up; the reactor stops when
+the connection is gone.  Watch every step of the tour happen with the trace:
+
+    python -m plait.trace examples/tour_echo.py 127.0.0.1 1234
+"""
+
+import sys
+
+from plait import reactor
+from plait.protocol import ClientFactory, Protocol
+
+
+class Echo(Protocol):
+    def connectionMade(self):
+        self.transport.write(b"hello\r\n")
+
+    def dataReceived(self, data):
+        print(data)
+        self.transport.loseConnection()
+
+
+class EchoFactory(ClientFactory):
+    protocol = Echo
+
+    def clientConnectionLost(self, connector, reason):
+        reactor.stop()
+
+    clientConnectionFailed = clientConnectionLost
+
+
+host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+port = int(sys.argv[2]) if len(sys.argv) > 2 else 8000
+reactor.connectTCP(host, port, EchoFactory())
+reactor.run()

@@ -100,6 +100,7 @@ class Instrumentation:
         self._open = threading.local()  # (id(obj), method) being traced
         self._phases: dict[int, tuple[object, str, str]] = {}  # trigger -> event, phase
         self._made = 0  # makeConnection calls so far
+        self._closedConns: list[int] = []  # forgotten at the next poll
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -244,9 +245,11 @@ class Instrumentation:
 
     def _sweep(self) -> None:
         """Forget closed connections (nothing is open between two polls)."""
-        closed = [key for key, conn in self._conns.items() if conn.closed]
-        for key in closed:
-            del self._conns[key]
+        while self._closedConns:
+            key = self._closedConns.pop()
+            conn = self._conns.get(key)
+            if conn is not None and conn.closed:
+                del self._conns[key]
 
     # -- byte accounting ---------------------------------------------------------------
 
@@ -418,8 +421,9 @@ class Instrumentation:
                 tracer.end(record)
                 if name == "connectionLost" and transport is not None:
                     conn = inst._conns.get(id(transport))
-                    if conn is not None:
+                    if conn is not None and not conn.closed:
                         conn.closed = True
+                        inst._closedConns.append(id(transport))
 
         return _markProbe(probe, original)
 

@@ -36,6 +36,9 @@ Rules:
   recorded, so depths and sequence numbers stay those of the whole trace.
 * Writing is serialised by one re-entrant lock: a signal handler may trace
   (``callFromThread``) while the main thread is writing.
+* ``close`` writes what is pending, open events included (with the time
+  they had run so far); after it nothing is written, so disabling the trace
+  from inside a traced callback is safe.
 
 Tests: tests/unit/test_trace.py, tests/integration/test_trace_real.py.
 """
@@ -179,6 +182,7 @@ class Tracer:
         self._lock = threading.RLock()
         self._local = _ThreadState()
         self._labels: dict[str, str] = {}
+        self._closed = False
         #: Records written per kind (lane records not included).
         self.counts: dict[str, int] = dict.fromkeys(KINDS, 0)
 
@@ -260,7 +264,7 @@ class Tracer:
 
     def _writePending(self) -> None:
         pending = self._local.pending
-        if not pending:
+        if not pending or self._closed:
             return
         self._local.pending = []
         with self._lock:
@@ -279,6 +283,8 @@ class Tracer:
 
     def flush(self) -> None:
         """Write what this thread has finished and flush the streams."""
+        if self._closed:
+            return
         if not self._local.stack:
             self._writePending()
         with self._lock:
@@ -296,3 +302,6 @@ class Tracer:
         local.stack = []
         self._writePending()
         self.flush()
+        # Events still open (tracing was disabled from inside one) end later,
+        # into a tracer that writes nothing more: its streams may be closed.
+        self._closed = True

@@ -319,3 +319,39 @@ def test_traceIsNeverImportedByTheLibrary() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_anExceptionFromACallbackIsRecordedAndPropagates() -> None:
+    out = io.StringIO()
+    trace.enable(out, format="json", reactor=MemoryReactorClock())
+
+    class Broken(protocol.Protocol):
+        def dataReceived(self, data: bytes) -> None:
+            raise ValueError(data)
+
+    broken = Broken()
+    broken.makeConnection(StringTransport())
+    with pytest.raises(ValueError, match="x"):
+        broken.dataReceived(b"x")
+    trace.disable()
+    (received,) = [r for r in _events(out) if r["name"] == "dataReceived"]
+    assert received["raised"] == "ValueError" and received["bytes"] == 1
+
+
+def test_disablingFromInsideATracedCallbackIsSafe(tmp_path: Any) -> None:
+    """The open event is written with the time it had run; nothing after."""
+    path = tmp_path / "t.txt"
+    trace.enable(path, reactor=MemoryReactorClock())
+
+    class Quitter(protocol.Protocol):
+        def dataReceived(self, data: bytes) -> None:
+            trace.disable()
+            self.transport.write(data)
+
+    quitter = Quitter()
+    transport = StringTransport()
+    quitter.makeConnection(transport)
+    quitter.dataReceived(b"bye")
+    assert transport.value() == b"bye" and not trace.isEnabled()
+    lines = path.read_text().splitlines()
+    assert "protocol dataReceived protocol=Quitter bytes=3" in lines[-1]

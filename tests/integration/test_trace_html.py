@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_examples import EXAMPLES, Server
+from tests.integration.test_examples import Server
 from tests.integration.test_trace_real import _trace
 
 CHROMIUM = "/usr/bin/chromium"

@@ -45,6 +45,8 @@ DOCS = ROOT / "docs"
 #: A dotted reference to plait's code in a page: `plait.x.Y.z` in backticks.
 REFERENCE = re.compile(r"`(plait(?:\.[A-Za-z_]\w*)+)`")
 FENCE = re.compile(r"^\s*(```|~~~)")
+#: A Markdown link, ``[text](target)``, kept whole by ``split``.
+MARKDOWN_LINK = re.compile(r"(\[[^\]]*\]\([^)]*\))")
 
 log = logging.getLogger("mkdocs.plugins.plait")
 
@@ -291,8 +293,13 @@ def linkReferences(markdown: str, pagePath: str) -> tuple[str, list[str]]:
     for line in markdown.split("\n"):
         if FENCE.match(line):
             fenced = not fenced
-        elif not fenced:
-            line = re.sub(r"(?<!\[)" + REFERENCE.pattern + r"(?!\]\()", link, line)
+        elif not fenced and not line.startswith("#"):  # headings stay plain
+            # Names inside an existing link's text are left alone: no nested links.
+            pieces = MARKDOWN_LINK.split(line)
+            line = "".join(
+                piece if MARKDOWN_LINK.fullmatch(piece) else REFERENCE.sub(link, piece)
+                for piece in pieces
+            )
         out.append(line)
     return "\n".join(out), problems
 

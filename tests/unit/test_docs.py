@@ -86,6 +86,8 @@ def test_namesInProseBecomeLinksToTheirSource() -> None:
         "not `plait.nope.x`."
     )
     assert linked.splitlines()[2] == "`plait.tcp.Client`"  # code blocks are left alone
+    inLink = "the [`plait.defer` reference](reference/plait.defer.md)"
+    assert linkReferences(inLink, "page.md") == (inLink, [])  # no link inside a link
     assert problems == ["plait.nope.x: plait has no 'nope' there"]
 
 

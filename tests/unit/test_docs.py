@@ -32,6 +32,7 @@ from tools.docsite import (
     referenceIndex,
     references,
     resolve,
+    sourcePage,
 )
 
 PAGES = sorted(p.name for p in DOCS.glob("*.md"))
@@ -98,6 +99,16 @@ def test_apiReferenceListsEveryPublicModuleFromThePackage() -> None:
     table = referenceIndex()
     for module in modules:
         assert (f"[`{module}`]({module}.md)" in table) == isPublic(module)
+
+
+def test_sourcePagesAnchorEachLineAndDefinition() -> None:
+    """The link targets exist: the definition's anchor sits on its own line."""
+    where = resolve("plait.tcp.Client.doWrite")
+    page = sourcePage("plait.tcp")
+    assert f'<span class="line" id="L{where.line}"><span id="plait.tcp.Client.doWrite"></span>' in page
+    assert page.count('<span class="line" id="L') == len((ROOT / "plait" / "tcp.py").read_text().splitlines())
+    assert "[API reference](../reference/plait.tcp.md)" in page
+    assert "API reference" not in sourcePage("plait._tcpconnection")  # private: no reference page
 
 
 # -- code blocks are examples that run ------------------------------------------------------

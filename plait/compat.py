@@ -110,7 +110,10 @@ def _pluginDirectories() -> list[str]:
     """``twisted/plugins`` directories on ``sys.path``, the real Twisted's excluded."""
     real = importlib.machinery.PathFinder.find_spec("twisted")
     excluded = set()
-    if real is not None and real.submodule_search_locations:
+    # Only a regular package (with an __init__.py) is the real Twisted: with
+    # Twisted not installed, PathFinder finds the program's own twisted/
+    # directory as a namespace package, and that one must stay.
+    if real is not None and real.origin not in (None, "namespace") and real.submodule_search_locations:
         excluded = {os.path.join(p, "plugins") for p in real.submodule_search_locations}
     found = []
     for entry in sys.path:

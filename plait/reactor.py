@@ -9,7 +9,8 @@ before anything imports this module.
 
 Rules: library modules never import this at module level; code that defaults
 to the global reactor (``LoopingCall.clock``, ``deferToThread``) imports it
-at call time.
+at call time.  ``PLAIT_TRACE=1`` in the environment starts ``plait.trace`` on
+the reactor installed here (read once, now: nothing else looks at it).
 
 Tests: tests/integration/test_reactor_real.py (run in a subprocess).
 """
@@ -19,6 +20,12 @@ import sys
 # Let installReactor see "no reactor yet" and bind the instance in our place.
 del sys.modules[__name__]
 
+import os
+
 from plait import selectreactor
 
-selectreactor.install()
+_installed = selectreactor.install()
+if os.environ.get("PLAIT_TRACE", "") not in ("", "0"):
+    from plait import trace
+
+    trace.enableFromEnvironment(os.environ, _installed)

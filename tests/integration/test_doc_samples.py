@@ -17,6 +17,10 @@ The pages: README.md, docs/**/*.md and examples/**/*.md.  What is checked:
 * examples/ircLogBot.md's three shell commands (ngircd, the bot, the IRC
   client) are run as written, on a free port and a temporary log file.
 
+A block titled ``python title="examples/..."`` is an excerpt of that file,
+checked by tests/unit/test_docs.py (verbatim, and run by an integration
+test); it is not run here.
+
 A snippet that cannot run alone does not belong in a python block: use a
 ``text`` block, or put ``<!-- not a program: REASON -->`` on the line
 before the fence.
@@ -143,7 +147,7 @@ def runProgram(sample: Sample, tmp_path: Path, port: int | None = None) -> subpr
 def test_thePagesHavePrograms() -> None:
     """The collection finds the README's and the docs' programs (it is not vacuous)."""
     pages = {sample.block.page for sample in SAMPLES}
-    assert {"README.md", "docs/tour.md", "docs/deferreds.md"} <= pages
+    assert {"README.md", "docs/deferreds.md"} <= pages
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.id)

@@ -99,6 +99,7 @@ UNLAYERED: frozenset[str] = frozenset(
         "trial", "trial.unittest", "trial.util", "trial._assertions", "trial._synctest",
         "trial._asynctest", "trial._spin", "trial._reporter", "trial._runner",
         "trial.__main__", "pytest_plugin",
+        "trace", "trace.__main__", "trace._tracer", "trace._instrument", "trace._probes", "trace._html",
     }
 )
 

@@ -128,7 +128,8 @@ def fileDescriptorFlags():
     try:
         fd.write("text")
     except TypeError as e:
-        states.append(str(e))
+        # plait's message goes on to say what to fix (docs/differences.md).
+        states.append(str(e).startswith("Data must be bytes"))
     return {"states": states, "producers": producers}
 
 

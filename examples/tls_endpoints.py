@@ -1,10 +1,12 @@
 """TLS endpoints: one client, three ways to say "TLS, and trust this CA".
 
-Usage: python3 examples/tls_endpoints.py HOST PORT DIRECTORY
+Usage: python3 examples/tls_endpoints.py HOST PORT [DIRECTORY]
 
 Start a TLS server first (examples/tls_server.py, see docs/tls.md), with
 the certificates ``python3 examples/tls_certificates.py DIRECTORY`` made:
-DIRECTORY's ``ca.pem`` is the authority to trust.  The client asks the
+DIRECTORY's ``ca.pem`` is the authority to trust.  Without DIRECTORY the
+client trusts the platform's authorities, as it would for a public server
+(``SSL_CERT_FILE=DIRECTORY/ca.pem`` adds one there).  The client asks the
 server to echo a line three times, through
 
 * a ``tls:`` description string (``trustRoots=`` names a directory of CA
@@ -66,29 +68,37 @@ async def ask(endpoint, question):
     return await protocol.answer
 
 
-async def main(host, port, directory, authority):
-    endpoints = {
-        "tls:": clientFromString(reactor, f"tls:{host}:{port}:trustRoots={directory}"),
-        "ssl:": clientFromString(reactor, f"ssl:{host}:{port}:caCertsDir={directory}"),
+def tlsEndpoints(host, port, directory):
+    """Three endpoints trusting DIRECTORY's ca.pem (None: the platform's authorities)."""
+    authority = None  # optionsForClientTLS's default: platformTrust()
+    tlsTrust = sslTrust = ""
+    if directory is not None:
+        with open(os.path.join(directory, "ca.pem"), "rb") as f:
+            authority = ssl.Certificate.loadPEM(f.read())
+        tlsTrust, sslTrust = f":trustRoots={directory}", f":caCertsDir={directory}"
+    return {
+        "tls:": clientFromString(reactor, f"tls:{host}:{port}{tlsTrust}"),
+        "ssl:": clientFromString(reactor, f"ssl:{host}:{port}{sslTrust}"),
         "wrapClientTLS": wrapClientTLS(
             ssl.optionsForClientTLS(host, trustRoot=authority),
             HostnameEndpoint(reactor, host, port),
         ),
     }
+
+
+async def main(endpoints):
     for name, endpoint in endpoints.items():
         print(f"{name} {await ask(endpoint, name.encode())}")
 
 
-def run(host, port, directory):
-    with open(os.path.join(directory, "ca.pem"), "rb") as f:
-        authority = ssl.Certificate.loadPEM(f.read())
-    d = ensureDeferred(main(host, port, directory, authority))
+def run(host, port, directory=None):
+    d = ensureDeferred(main(tlsEndpoints(host, port, directory)))
     d.addErrback(lambda failure: print("failed:", failure.getErrorMessage()))
     d.addBoth(lambda _: reactor.stop())
     reactor.run()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit("usage: python3 examples/tls_endpoints.py HOST PORT DIRECTORY")
-    run(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: python3 examples/tls_endpoints.py HOST PORT [DIRECTORY]")
+    run(sys.argv[1], int(sys.argv[2]), *sys.argv[3:])

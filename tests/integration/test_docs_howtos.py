@@ -122,6 +122,21 @@ def test_tlsEndpointsThreeWays(certs: Path, tlsServer: Program, host: str) -> No
     assert result.stdout.splitlines() == ["tls: echo: tls:", "ssl: echo: ssl:", "wrapClientTLS echo: wrapClientTLS"]
 
 
+def test_tlsEndpointsTrustThePlatformsAuthorities(certs: Path, tlsServer: Program) -> None:
+    """Without DIRECTORY, the platform's store decides: the private CA is unknown there,
+    until SSL_CERT_FILE (OpenSSL's variable, which platformTrust() honours) names it."""
+    program = str(EXAMPLES / "tls_endpoints.py")
+    env = {k: v for k, v in ENV.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    unknown = subprocess.run([sys.executable, program, "localhost", tlsServer.port], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    assert unknown.stdout == "failed: certificate verify failed: unable to get local issuer certificate\n"
+    added = subprocess.run([sys.executable, program, "localhost", tlsServer.port], cwd=ROOT,
+                           env={**env, "SSL_CERT_FILE": str(certs / "ca.pem")},
+                           capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.splitlines() == ["tls: echo: tls:", "ssl: echo: ssl:", "wrapClientTLS echo: wrapClientTLS"]
+
+
 def test_tlsEndpointsRefuseAnotherAuthority(otherCerts: Path, tlsServer: Program) -> None:
     result = _run(str(EXAMPLES / "tls_endpoints.py"), "localhost", tlsServer.port, str(otherCerts))
     assert result.returncode == 0, result.stderr

@@ -271,3 +271,73 @@ def test_pageClaimTwistedPythonModulesIsNotServed() -> None:
     covered = [line.split()[0] for line in result.stdout.splitlines()]
     assert "twisted.internet.ssl" in covered and "twisted.internet.endpoints" in covered
     assert "twisted.python.modules" not in covered
+
+
+# -- docs/processes.md ------------------------------------------------------------------
+
+
+def test_processUtilsShowsEveryHelperAndBothFailures() -> None:
+    result = _run(str(EXAMPLES / "process_utils.py"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "getProcessOutput: b'hello world\\n'",
+        "getProcessValue: 3",
+        "getProcessOutputAndValue: b'to stdout\\n' b'to stderr\\n' 3",
+        "with stdinBytes: b'FED TO STDIN\\n'",
+        "errortoo=True: [b'to stderr', b'to stdout']",
+        "stderr without errortoo: got stderr: b'to stderr\\n'",
+        "  and then: A process has ended with a probable error condition: process ended with exit code 3.",
+        "a program that cannot start raises at once: [Errno 2] No such file or directory: '/no/such/program'",
+    ]
+
+
+def test_processEndpointTalksToAStdioChild() -> None:
+    """ProcessEndpoint (parent) and the stdio: endpoint (child): two lines, the
+    end of the child's input, its count, and a clean exit."""
+    result = _run(str(EXAMPLES / "process_endpoint.py"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("started child ") and lines[0].split()[-1].isdigit()
+    assert lines[1:] == [
+        "child says: HELLO",
+        "child says: WORLD",
+        "child says: 2 lines",
+        "child ended: Connection was closed cleanly.",
+    ]
+
+
+def test_stdioChildUnderAShellPipe() -> None:
+    """The page's `printf ... | python3 examples/stdio_upper.py`: a parent nobody here wrote (sh)."""
+    result = subprocess.run(
+        ["sh", "-c", f"printf 'hello\\nworld\\n' | {sys.executable} examples/stdio_upper.py"],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "HELLO\nWORLD\n2 lines\n"
+
+
+def test_stdioChildWithEmptyInput() -> None:
+    with open(os.devnull, "rb") as empty:
+        result = subprocess.run([sys.executable, str(EXAMPLES / "stdio_upper.py")], stdin=empty, cwd=ROOT,
+                                env=ENV, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "0 lines\n"
+
+
+def test_processTimeoutSignalsAChildThatRunsTooLong() -> None:
+    result = _run(str(EXAMPLES / "process_timeout.py"), "0.2", "30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "still running after 0.2 s: sending SIGTERM",
+        "processEnded: ProcessTerminated, exitCode=None, signal=15",
+        "  A process has ended with a probable error condition: process ended by signal 15.",
+    ]
+
+
+def test_processTimeoutLetsAChildEndInTime() -> None:
+    result = _run(str(EXAMPLES / "process_timeout.py"), "5", "0.1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "processEnded: ProcessDone, exitCode=0, signal=None",
+        "  A process has ended without apparent errors: process finished with exit code 0.",
+    ]

@@ -341,3 +341,73 @@ def test_processTimeoutLetsAChildEndInTime() -> None:
         "processEnded: ProcessDone, exitCode=0, signal=None",
         "  A process has ended without apparent errors: process finished with exit code 0.",
     ]
+
+
+# -- docs/testing.md --------------------------------------------------------------------
+
+TESTING = EXAMPLES / "testing_howto"
+
+
+def runIn(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python3 ARGS`` run from ``directory``, as the page says (plait on PYTHONPATH)."""
+    env = {**ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, *args], cwd=directory, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_greetingProgramAgainstTheHowtoServer() -> None:
+    server = Program(str(EXAMPLES / "howto_server.py"), "0")
+    try:
+        result = _run(str(TESTING / "greeting.py"), "127.0.0.1", server.port)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "greeting: Hello from the howto server\n"
+
+
+def test_greetingProgramReportsARefusal() -> None:
+    sock, port = refusedPort()
+    with sock:
+        result = _run(str(TESTING / "greeting.py"), "127.0.0.1", port)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("no greeting: Connection was refused by other side")
+
+
+@pytest.mark.slow
+def test_trialStyleTestsUnderPlaitTrial(tmp_path: Path) -> None:
+    result = runIn(TESTING, "-m", "plait.trial", "--temp-directory", str(tmp_path / "trial"), "test_greeting")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.endswith("PASSED (successes=10)\n"), result.stdout
+    assert "    test_undecodableGreetingIsLogged ..." in result.stdout
+
+
+@pytest.mark.slow
+def test_trialStyleTestsUnderUnittestAndPytest() -> None:
+    """The same trial test cases, run by the standard library's runner and by pytest."""
+    unittestRun = runIn(TESTING, "-m", "unittest", "test_greeting")
+    assert unittestRun.returncode == 0, unittestRun.stderr
+    assert "Ran 10 tests" in unittestRun.stderr
+    pytestRun = runIn(TESTING, "-m", "pytest", "-p", "plait.pytest_plugin", "test_greeting.py")
+    assert pytestRun.returncode == 0, pytestRun.stdout
+    assert "10 passed" in pytestRun.stdout
+
+
+@pytest.mark.slow
+def test_pytestStyleTests() -> None:
+    result = runIn(TESTING, "-m", "pytest", "-p", "plait.pytest_plugin", "-v", "test_greeting_pytest.py")
+    assert result.returncode == 0, result.stdout
+    assert "7 passed" in result.stdout
+    assert "test_greeting_pytest.py::test_undecodableGreetingIsLogged PASSED" in result.stdout
+
+
+@pytest.mark.slow
+def test_forgetfulTestsShowTheDirtyReactorReport(tmp_path: Path) -> None:
+    """test_forgetful.py fails on purpose: each test is reported with what it left behind."""
+    result = runIn(TESTING, "-m", "plait.trial", "--temp-directory", str(tmp_path / "trial"), "test_forgetful")
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert out.endswith("FAILED (errors=3)\n"), out
+    assert out.count("plait.trial.util.DirtyReactorAggregateError: Reactor was unclean.") == 3
+    assert "print('a minute later')>" in out
+    assert "<<class 'plait.tcp.Port'> of <class 'plait.protocol.Factory'> on " in out
+    assert "<<class 'plait.tcp.Client'> to ('127.0.0.1', " in out and "<Server #0 on " in out

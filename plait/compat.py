@@ -84,6 +84,9 @@ ALIASES: dict[str, str] = {
     # TLS (issue 10)
     "twisted.internet.ssl": "plait.ssl",
     "twisted.protocols.tls": "plait.tls",
+    # UNIX sockets and UDP (issue 11)
+    "twisted.internet.unix": "plait.unix",
+    "twisted.internet.udp": "plait.udp",
 }
 
 #: ``twisted.plugins`` is served as a package whose path is every

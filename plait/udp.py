@@ -158,8 +158,8 @@ class Port:
             raise ValueError(f"port must be an integer in 0..65535, not {port!r}")
         if isinstance(maxPacketSize, bool) or not isinstance(maxPacketSize, int) or maxPacketSize < 1:
             raise ValueError(f"maxPacketSize must be a positive integer, not {maxPacketSize!r}")
-        if not callable(getattr(proto, "datagramReceived", None)) or not callable(
-            getattr(proto, "makeConnection", None)
+        if isinstance(proto, type) or not callable(getattr(proto, "datagramReceived", None)) or (
+            not callable(getattr(proto, "makeConnection", None))
         ):
             raise TypeError(
                 f"{proto!r} is not a datagram protocol: pass an instance of a "

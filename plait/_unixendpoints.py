@@ -130,6 +130,11 @@ def _flag(name: str, value: str) -> bool:
     return bool(_toInt(name, value))
 
 
+def _requirePath(path: str, example: str) -> None:
+    if not path:
+        raise ValueError(f"the path is empty ({example})")
+
+
 def _refuseUnknown(params: dict[str, Any], known: set[str], example: str) -> None:
     unknown = sorted(set(params) - known)
     if unknown:
@@ -146,6 +151,7 @@ class _UNIXClientParser:
         example = "a UNIX client is unix:PATH, e.g. unix:/run/app.sock:timeout=5"
         params: dict[str, Any] = _takePositional(("path",), args, kwargs)
         _requireArguments(params, ("path",), example)
+        _requirePath(params["path"], example)
         _refuseUnknown(params, {"path", "timeout", "lockfile", "checkPID"}, example)
         if "lockfile" in params and "checkPID" in params:
             raise TypeError("give lockfile or checkPID, not both (they are the same option)")
@@ -170,6 +176,7 @@ class _UNIXServerParser:
         example = "a UNIX server is unix:PATH, e.g. unix:/run/app.sock:mode=660"
         params: dict[str, Any] = _takePositional(("address",), args, kwargs)
         _requireArguments(params, ("address",), example)
+        _requirePath(params["address"], example)
         _refuseUnknown(params, {"address", "mode", "backlog", "lockfile"}, example)
         try:
             mode = int(params.get("mode", "666"), 8)

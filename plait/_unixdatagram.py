@@ -130,6 +130,10 @@ class DatagramPort(_UDPPort):
     def _logClosed(self) -> None:
         log.msg(f"(Port {self.port!r} Closed)")
 
+    def _abandon(self) -> None:
+        self._removeFile()
+        super()._abandon()
+
     def connectionLost(self, reason: Failure | None = None) -> None:
         """Close the socket, stop the protocol, remove the socket file; once."""
         if self.socket is not None:
@@ -202,16 +206,6 @@ class ConnectedDatagramPort(DatagramPort):
             self._failing = self.reactor.callLater(0, self._failed, reason)
             return
         self._connectToProtocol()
-
-    def _abandon(self) -> None:
-        """Close a socket that never started its protocol (no ``doStop``)."""
-        self._removeFile()
-        self._realPortNumber = None
-        skt, self.socket = self.socket, None
-        self._fileno = -1
-        if skt is not None:
-            skt.close()
-            self._setState(PortState.IDLE)
 
     def _failed(self, reason: Failure) -> None:
         self._failing = None

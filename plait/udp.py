@@ -278,9 +278,27 @@ class Port:
         self._setState(_LISTENING)
 
     def _connectToProtocol(self) -> None:
-        self.protocol.makeConnection(self)
+        try:
+            self.protocol.makeConnection(self)
+        except BaseException:
+            # Already serving another port, or startProtocol raised: the
+            # caller gets the error and no socket is left behind.
+            self._abandon()
+            raise
         if self._state is _LISTENING:  # startProtocol may have stopped us
             self.startReading()
+
+    def _abandon(self) -> None:
+        """Close a socket whose protocol never started (no ``doStop``)."""
+        if self.protocol.transport is self:
+            self.protocol.transport = None
+        self._realPortNumber = None
+        skt, self.socket = self.socket, None
+        self._fileno = -1
+        if skt is not None:
+            skt.close()
+        if self._state is not _IDLE:
+            self._setState(_IDLE)
 
     def stopListening(self) -> Deferred[None] | None:
         """Stop; the Deferred fires once the socket is closed (next turn).

@@ -438,3 +438,17 @@ def test_udpServerService(reactor: Any) -> None:
     if d is not None:
         runUntil(reactor, d)
     assert proto.events == ["start", "stop"]
+
+
+def test_aProtocolServesOnePort(reactor: Any) -> None:
+    """A protocol already serving a port cannot start a second one: the error
+    says so, and the second socket is not left open; the first port goes on."""
+    proto = Collect()
+    first = reactor.listenUDP(0, proto, interface="127.0.0.1")
+    with pytest.raises(RuntimeError, match="serves one port at a time"):
+        reactor.listenUDP(0, proto, interface="127.0.0.1")
+    assert proto.transport is first
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(b"still here", ("127.0.0.1", first.getHost().port))
+    runUntil(reactor, proto.waitFor(1))
+    stop(reactor, first)

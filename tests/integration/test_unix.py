@@ -341,6 +341,36 @@ def test_pathAlreadyListenedOn(reactor: Any, path: str) -> None:
     stop(reactor, port)
 
 
+@pytest.mark.parametrize("wantPID", [False, True])
+def test_anotherProcessListensThere(reactor: Any, path: str, wantPID: bool) -> None:
+    """Another live process listening on the path: CannotListenError naming
+    it; its socket file is left alone (with wantPID, our lock is released)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.bind({path!r})
+            s.listen(1)
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        with pytest.raises(error.CannotListenError) as caught:
+            reactor.listenUNIX(path, EchoFactory(), wantPID=wantPID)
+        assert os.fsencode(path) == caught.value.port
+        assert "Address already in use" in str(caught.value)
+        assert stat.S_ISSOCK(os.stat(path).st_mode)
+        assert not os.path.lexists(path + ".lock")
+        with socket.socket(socket.AF_UNIX) as probe:
+            assert probe.connect_ex(path) == 0  # still the other process's
+    finally:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+        child.stdout.close()
+
+
 def test_pathTooLong(reactor: Any, tmp_path: Path) -> None:
     """A path beyond sun_path's 108 bytes: CannotListenError / BadFileError naming it."""
     long = str(tmp_path / ("x" * 120))

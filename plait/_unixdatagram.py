@@ -19,7 +19,8 @@ Rules:
   hears ``connectionFailed(reason)`` on the next reactor turn (Twisted calls
   it from inside ``connectUNIXDatagram``) and is never started.
 
-Tests: tests/integration/test_unix_datagram.py.
+Tests: tests/integration/test_unix_datagram.py,
+tests/integration/test_unix_udp_peers.py (socat).
 """
 
 from __future__ import annotations

@@ -564,9 +564,9 @@ class SelectorReactor(ReactorBase):
         listenMultiple: bool = False,
     ) -> Any:
         """``listenUDP`` with a ``MulticastPort`` (``joinGroup``, ``setTTL``...)."""
-        from plait import udp
+        from plait._multicast import MulticastPort
 
-        listeningPort = udp.MulticastPort(port, protocol, interface, maxPacketSize, self, listenMultiple)
+        listeningPort = MulticastPort(port, protocol, interface, maxPacketSize, self, listenMultiple)
         listeningPort.startListening()
         return listeningPort
 

@@ -43,9 +43,9 @@ Rules:
 * ``Port`` removes its socket file when it stops listening, if the file is
   still the one it created (never an adopted socket's).
 
-Tests: tests/integration/test_unix.py, tests/integration/test_unix_peers.py,
-tests/integration/test_unix_fds.py, tests/contract/test_contract_unix.py,
-tests/unit/test_unix.py.
+Tests: tests/integration/test_unix.py, tests/integration/test_unix_fds.py,
+tests/integration/test_unix_udp_peers.py (socat), tests/contract/test_contract_unix.py,
+tests/unit/test_unixudp.py.
 """
 
 from __future__ import annotations

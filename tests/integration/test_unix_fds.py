@@ -341,7 +341,7 @@ def test_sendToAnotherProcess(reactor: Any, path: str, tmp_path: Path) -> None:
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        first, second = (open(p, "rb") for p in _files(tmp_path, "alpha", "beta"))
+        first, second = (open(p, "rb") for p in _files(tmp_path, "alpha", "beta"))  # noqa: SIM115 - closed by plan()
 
         def plan(t: Any) -> None:
             t.sendFileDescriptor(first.fileno())

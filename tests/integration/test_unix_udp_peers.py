@@ -28,7 +28,13 @@ from zope.interface import implementer
 from plait.defer import Deferred
 from plait.failure import Failure
 from plait.interfaces import IHalfCloseableProtocol
-from plait.protocol import ClientFactory, ConnectedDatagramProtocol, DatagramProtocol, Factory, Protocol
+from plait.protocol import (
+    ClientFactory,
+    ConnectedDatagramProtocol,
+    DatagramProtocol,
+    Factory,
+    Protocol,
+)
 from tests.helpers import runUntil
 from tests.integration.procs import spawnAndWait
 from tests.integration.test_tcp_peers import _stopGroup
@@ -189,9 +195,9 @@ def test_udpClientAgainstSocat(reactor: Any, family: int, host: str, kind: str) 
         listening = reactor.listenUDP(0, proto, interface=host, maxPacketSize=65536)
         sizes = [1, 1400, 60000]
         payloads = [os.urandom(n) for n in sizes]
-        for payload in payloads:  # paced: socat forks a child per datagram
+        for count, payload in enumerate(payloads, 1):  # paced: socat forks a child per datagram
             listening.write(payload, (host, port))
-            runUntil(reactor, _until(reactor, lambda n=len(proto.received) + 1: len(proto.received) >= n))
+            runUntil(reactor, _until(reactor, lambda count=count: len(proto.received) >= count))
         assert [d for d, _ in proto.received] == payloads
         assert all(addr == (host, port) for _, addr in proto.received)
         runUntil(reactor, listening.stopListening())

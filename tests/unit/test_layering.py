@@ -66,6 +66,7 @@ LAYERS: dict[str, int] = {
     "unix": 3,
     "_unixdatagram": 3,  # unix's DatagramPort/ConnectedDatagramPort, re-exported by unix
     "udp": 3,
+    "_multicast": 3,  # udp's MulticastPort, served by udp
     "tls": 3,
     "_tlsprotocol": 3,  # TLSMemoryBIOProtocol, re-exported by tls
     "ssl": 3,
@@ -147,6 +148,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("unix", "_tcp*"),
         ("unix", "_unixdatagram"),
         ("_unixdatagram", "udp"),  # UNIX datagram ports are udp's Port with a path
+        ("_multicast", "udp"),  # MulticastPort is udp's Port with group membership
         ("endpoints", "_unixendpoints"),
         ("_unixendpoints", "_endpointgrammar"),
         ("_unixendpoints", "_adoptedendpoint"),

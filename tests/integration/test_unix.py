@@ -826,3 +826,55 @@ def test_sendingAClosedDescriptorLosesTheConnection(reactor: Any, path: str) -> 
     assert other.protocols[0].data == b"fine"
     stop(reactor, port)
 
+
+
+# -- TLS over a UNIX socket, and the application services -------------------------------
+
+
+def test_startTLSOverUNIX(reactor: Any, path: str, tmp_path: Path) -> None:
+    """startTLS works on UNIX connections as on TCP: the client end is the TLS
+    client, the server is verified, bytes travel encrypted and come back."""
+    from tests.tlshelpers import Certs
+
+    certs = Certs(tmp_path)
+
+    class TLSEcho(Echo):
+        def connectionMade(self) -> None:
+            self.transport.startTLS(certs.serverOptions())
+
+    class TLSClient(Collector):
+        def connectionMade(self) -> None:
+            self.transport.startTLS(certs.clientOptions("localhost"))
+            super().connectionMade()
+
+    port = reactor.listenUNIX(path, EchoFactory(TLSEcho))
+    factory = Outcome()
+    factory.buildProtocol = lambda addr: TLSClient(b"over tls", closeAfter=8)  # type: ignore[method-assign, assignment]
+    factory.protocols = []
+    reactor.connectUNIX(path, factory)
+    kind, reason = runUntil(reactor, factory.result, timeout=10)
+    assert kind == "lost", reason
+    assert reason.check(error.ConnectionDone)
+    stop(reactor, port)
+
+
+def test_unixServiceClasses(reactor: Any, path: str) -> None:
+    """application.internet's UNIXServer and UNIXClient drive listenUNIX/connectUNIX."""
+    from plait.application.internet import UNIXClient, UNIXServer
+
+    serverFactory = EchoFactory()
+    server = UNIXServer(path, serverFactory, reactor=reactor)
+    server.startService()
+    factory = Outcome(b"service", closeAfter=7)
+    client = UNIXClient(path, factory, reactor=reactor)
+    client.startService()
+    kind, _ = runUntil(reactor, factory.result)
+    assert kind == "lost" and factory.protocols[0].data == b"service"
+    client.stopService()
+    from plait.defer import gatherResults
+
+    runUntil(reactor, gatherResults([p.lost for p in serverFactory.served]))
+    d = server.stopService()
+    if d is not None:
+        runUntil(reactor, d)
+    assert not os.path.exists(path)

@@ -85,6 +85,7 @@ __all__ = [
 ]
 
 _CONNECTING = TransportState.CONNECTING
+_CONNECTED = TransportState.CONNECTED
 
 #: sizeof(sockaddr_un.sun_path) on Linux (unix(7)); a longer name cannot be used.
 _PATH_LIMIT = 108
@@ -304,11 +305,12 @@ class Server(_TCPServer):
 
     def doRead(self) -> Any:
         """Read, with ``recvmsg`` once descriptors are passed (module docstring)."""
-        mode = self._descriptorMode
-        if mode is None:
-            mode = self._descriptorMode = IFileDescriptorReceiver.providedBy(self.protocol)
-        if mode:
-            return _readWithDescriptors(self)
+        if self._state is _CONNECTED:  # else: TCP's handling of a stale event
+            mode = self._descriptorMode
+            if mode is None:  # decided on the first read, once the protocol is there
+                mode = self._descriptorMode = IFileDescriptorReceiver.providedBy(self.protocol)
+            if mode:
+                return _readWithDescriptors(self)
         return Connection.doRead(self)
 
     def writeSomeData(self, data: bytes | memoryview) -> Any:

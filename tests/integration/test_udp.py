@@ -452,3 +452,15 @@ def test_aProtocolServesOnePort(reactor: Any) -> None:
         s.sendto(b"still here", ("127.0.0.1", first.getHost().port))
     runUntil(reactor, proto.waitFor(1))
     stop(reactor, first)
+
+
+def test_echoOnEverySelector(anyReactor: Any) -> None:
+    """The UDP echo works on the select, poll and epoll selectors alike."""
+    server = anyReactor.listenUDP(0, Echo(), interface="127.0.0.1")
+    client = Collect()
+    port = anyReactor.listenUDP(0, client, interface="127.0.0.1")
+    port.connect("127.0.0.1", server.getHost().port)
+    port.write(b"any selector")
+    runUntil(anyReactor, client.waitFor(1))
+    assert client.received[0][0] == b"any selector"
+    stop(anyReactor, server, port)

@@ -878,3 +878,13 @@ def test_unixServiceClasses(reactor: Any, path: str) -> None:
     if d is not None:
         runUntil(reactor, d)
     assert not os.path.exists(path)
+
+
+def test_echoOnEverySelector(anyReactor: Any, path: str) -> None:
+    """The UNIX echo works on the select, poll and epoll selectors alike."""
+    port = anyReactor.listenUNIX(path, EchoFactory())
+    factory = Outcome(b"any selector", closeAfter=12)
+    anyReactor.connectUNIX(path, factory)
+    kind, _ = runUntil(anyReactor, factory.result)
+    assert kind == "lost" and factory.protocols[0].data == b"any selector"
+    stop(anyReactor, port)

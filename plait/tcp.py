@@ -3,10 +3,14 @@
 This module owns ``twisted.internet.tcp``'s public classes:
 
 * ``Client`` -- the connecting side: name resolution, bind, the
-  non-blocking connect (dispatched on the ``CONNECTING`` state);
+  non-blocking connect (dispatched on the ``CONNECTING`` state), on
+  ``BaseClient``, the connect attempt ``plait.unix.Client`` shares (both
+  live in ``plait._tcpclient``);
 * ``Connector`` -- ``connectTCP``'s connector (``connector.BaseConnector``);
 * ``Server`` -- a connection accepted by a ``Port``;
-* ``Port`` -- ``listenTCP``: bind, listen, the accept loop;
+* ``Port`` -- ``listenTCP``: bind, listen, the accept loop (``plait.unix.Port``
+  reuses it through the ``_openSocket``/``_bind``, ``_announce`` and
+  ``_accepted``/``_serve`` hooks);
 * ``adoptStreamConnection`` / ``adoptStreamPort`` for ``IReactorSocket``;
 * ``Connection``, their shared socket I/O, lives in ``plait._tcpconnection``
   and is re-exported here.

@@ -490,9 +490,6 @@ class Port(_TCPPort):
     def _bind(self) -> socket.socket:
         """Take the lock (``wantPID``), bind the path, ``chmod`` it, listen."""
         path = self._bindPath
-        tooLong = _tooLong(path)
-        if tooLong is not None:
-            raise error.CannotListenError(None, path, tooLong)
         if self.wantPID:
             self._lock(path)
         skt = None

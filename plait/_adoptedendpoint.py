@@ -59,7 +59,7 @@ class AdoptedStreamServerEndpoint:
 
 @implementer(IStreamServerEndpointStringParser)
 class _FDServerParser:
-    """``fd:fileno=3:domain=INET`` (or ``INET6``)."""
+    """``fd:fileno=3:domain=INET`` (or ``INET6``, ``UNIX``)."""
 
     prefix = "fd"
 
@@ -70,8 +70,8 @@ class _FDServerParser:
             raise TypeError(f"fd endpoints take fileno and domain, not {sorted(unknown) or 'no fileno'}")
         domain = given.get("domain", "INET")
         family = getattr(socket, f"AF_{domain}", None)
-        if family is None or domain not in ("INET", "INET6"):
-            raise ValueError(f"unknown domain {domain!r} (INET or INET6)")
+        if family is None or domain not in ("INET", "INET6", "UNIX"):
+            raise ValueError(f"unknown domain {domain!r} (INET, INET6 or UNIX)")
         return AdoptedStreamServerEndpoint(reactor, _toInt("fileno", given["fileno"]), family)
 
 

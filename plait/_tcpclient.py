@@ -1,8 +1,14 @@
-"""``Client``: the connecting side of a TCP connection (re-exported by ``plait.tcp``).
+"""``BaseClient`` and ``Client``: the connecting side of a stream connection.
 
-Split out of ``plait.tcp``, which owns the connector that makes these, the
-accepted connections and the listening port; the socket I/O is
-``plait._tcpconnection.Connection``'s.
+``BaseClient`` (Twisted's ``tcp.BaseClient``) is the connect attempt every
+connecting stream transport shares, whatever its address family: the
+CONNECTING state, the timeout and ``stopConnecting`` through
+``failIfNotConnected``, building the protocol once connected, and the
+report to the connector.  ``Client`` adds what is TCP's: host parsing, name
+resolution, binding, ``getPeer``.  ``plait.unix.Client`` is the other
+subclass.  Both are re-exported by ``plait.tcp``, which owns the connector
+that makes TCP clients, the accepted connections and the listening port;
+the socket I/O is ``plait._tcpconnection.Connection``'s.
 
 Rules: connect errors become exceptions in one place,
 ``error.getConnectError`` (called from ``_connectFailed``); no outcome is
@@ -37,7 +43,7 @@ from plait.interfaces import _Binding
 from plait.logger import _dispatchContext
 from plait.protocol import Protocol
 
-__all__ = ["Client"]
+__all__ = ["BaseClient", "Client"]
 
 _CONNECTING = TransportState.CONNECTING
 _CONNECTED = TransportState.CONNECTED
@@ -45,53 +51,35 @@ _CONNECTED = TransportState.CONNECTED
 # connect(2): a non-blocking connect that has not finished yet.
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
-class Client(Connection):
-    """The connecting side of a TCP connection, made by a ``Connector``.
+class BaseClient(Connection):
+    """The connect attempt of a client stream transport (any address family).
 
-    One attempt, dispatched on the transport's state (CONNECTING):
-
-    1. the turn after ``connect()`` (a ``callLater(0)``): an IP literal is
-       used as is, a name goes to ``reactor.resolve``;
-    2. the address is known: ``connect_ex``.  On loopback the handshake is
-       usually complete by the time a second ``connect_ex`` asks, and the
-       protocol is built right there, from the loop; otherwise
-    3. the socket becomes writable (``doWrite``, or ``doRead`` for an
-       error): ``SO_ERROR`` says whether it connected.
-
-    ``failIfNotConnected`` (timeout, ``stopConnecting``, any failure) ends
-    the attempt at any point and reports ``connector.connectionFailed``.
+    A subclass's ``__init__`` creates the socket (or finds the problem that
+    prevents it) and calls ``_finishInit``, which schedules the first step,
+    ``_resolveAddress``, for the next reactor turn; a subclass defines that
+    step and ``getPeer``.  From then on, dispatched on the transport's state
+    (CONNECTING): ``_connected()`` once the socket is connected (called
+    from the loop), ``_connectFailed(errno)`` or ``failIfNotConnected(reason)``
+    when it cannot be.  ``failIfNotConnected`` (timeout, ``stopConnecting``,
+    any failure) ends the attempt at any point and reports
+    ``connector.connectionFailed``.
     """
 
-    _literal = False  # the host is an IP address: no resolution needed
     _tlsClientDefault = True  # startTLS() makes this end the TLS client
     socketType = socket.SOCK_STREAM
+    connector: Any
+    addr: Any
+    realAddress: Any = None
 
-    def __init__(
-        self, host: str, port: int, bindAddress: Any, connector: Any, reactor: Any = None
+    def _finishInit(
+        self, skt: socket.socket | None, problem: Exception | None, reactor: Any, family: int
     ) -> None:
-        self.connector = connector
-        self.addr = (host, port)
-        self.realAddress: Any = None
-        # The host is parsed once, here; _resolveAddress uses the answer.
-        if _isIPv6Literal(host):
-            family, literal = socket.AF_INET6, True
-        else:
-            family, literal = socket.AF_INET, _isIPv4Literal(host)
-        self._family = family  # for createInternetSocket, before Connection's __init__
-        skt: socket.socket | None = None
-        problem: Exception | None = None
-        try:
-            skt = self.createInternetSocket()
-            if bindAddress is not None:
-                self._bind(skt, bindAddress)
-        except OSError as e:
-            if skt is not None:
-                skt.close()
-                skt = None
-            problem = error.ConnectBindError(e.errno, e.strerror)
-        super().__init__(skt, None, reactor, family)
-        if literal:
-            self._literal = True
+        """Become a transport on ``skt`` and schedule the first step (Twisted's name).
+
+        With a ``problem`` (the socket could not be made or bound), the
+        attempt fails on the next turn instead, from the loop.
+        """
+        Connection.__init__(self, skt, None, reactor, family)
         if problem is None:
             self._scheduled = self.reactor.callLater(0, self._resolveAddress)
         else:
@@ -102,7 +90,7 @@ class Client(Connection):
 
     @property
     def addressFamily(self) -> int:
-        """``AF_INET``, or ``AF_INET6`` for an IPv6 literal host."""
+        """The socket's address family (``AF_INET``, ``AF_INET6``, ``AF_UNIX``)."""
         return self._family
 
     def createInternetSocket(self) -> socket.socket:
@@ -111,19 +99,13 @@ class Client(Connection):
         skt.setblocking(False)
         return skt
 
-    def _bind(self, skt: socket.socket, bindAddress: Any) -> None:
-        """Bind as ``bindAddress`` says: a ``Binding``, ``(host, port)`` or an
-        IPv6 ``(host, port, flowinfo, scopeid)``."""
-        if isinstance(bindAddress, tuple) and len(bindAddress) == 4:
-            skt.bind(bindAddress)
-            return
-        binding = bindAddress if isinstance(bindAddress, _Binding) else makeBinding(*bindAddress)
-        _applyBindOptions(skt, binding)
-        skt.bind(_sockaddr(self._family, binding._address or "", binding._port))
-
     def resolveAddress(self) -> None:
-        """Start the attempt: resolve the host (Twisted's name; the connector calls it)."""
+        """Start the attempt (Twisted's name; the connector calls it)."""
         self._resolveAddress()
+
+    def _resolveAddress(self) -> None:
+        """The turn after ``connect()``: find the address and connect (subclass hook)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _resolveAddress")
 
     def doConnect(self) -> Any:
         """Twisted's connect step: once the address is known, connect or see
@@ -150,49 +132,6 @@ class Client(Connection):
     def stopConnecting(self) -> None:
         """Abandon the attempt: ``clientConnectionFailed(UserError)``."""
         self.failIfNotConnected(error.UserError())
-
-    def _resolveAddress(self) -> None:
-        """The turn after ``connect()``: an IP literal is used as is, a name
-        goes to the reactor's resolver."""
-        self._scheduled = None
-        host = self.addr[0]
-        if self._literal:
-            self._setRealAddress(host)
-            return
-        d = self.reactor.resolve(host)
-        d.addCallbacks(self._setRealAddress, self._resolutionFailed)
-
-    def _resolutionFailed(self, reason: Failure) -> None:
-        self.failIfNotConnected(reason)
-
-    def _setRealAddress(self, address: str) -> None:
-        """The address is known: start the non-blocking connect."""
-        if self._state is not _CONNECTING:
-            return  # stopped or timed out while resolving
-        assert self.socket is not None
-        port = self.addr[1]
-        if self._family == socket.AF_INET6:
-            # AI_NUMERICHOST: no lookup, but a "%scope" suffix is resolved.
-            info = socket.getaddrinfo(
-                address, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
-            )
-            self.realAddress = info[0][4]
-        else:
-            self.realAddress = (address, port)
-        status = self.socket.connect_ex(self.realAddress)
-        if status in _CONNECT_PENDING:
-            # On loopback the handshake has usually finished inside
-            # connect(2) already.  Asking again (connect(2): 0 or EISCONN
-            # once connected, EALREADY while pending) costs one system call
-            # and saves a trip through the selector and three more calls.
-            status = self.socket.connect_ex(self.realAddress)
-            if status in _CONNECT_PENDING:
-                self.startWriting()
-                return
-        if status == 0 or status == errno.EISCONN:
-            self._runAsDispatch(self._connected)
-        else:
-            self._connectFailed(status)
 
     def _doReadWhile(self, state: TransportState) -> Any:
         if state is _CONNECTING:
@@ -279,6 +218,102 @@ class Client(Connection):
             return
         super().connectionLost(reason)
         self.connector.connectionLost(reason)
+
+
+class Client(BaseClient):
+    """The connecting side of a TCP connection, made by a ``Connector``.
+
+    One attempt (``BaseClient`` has the state machine):
+
+    1. the turn after ``connect()`` (a ``callLater(0)``): an IP literal is
+       used as is, a name goes to ``reactor.resolve``;
+    2. the address is known: ``connect_ex``.  On loopback the handshake is
+       usually complete by the time a second ``connect_ex`` asks, and the
+       protocol is built right there, from the loop; otherwise
+    3. the socket becomes writable (``doWrite``, or ``doRead`` for an
+       error): ``SO_ERROR`` says whether it connected.
+    """
+
+    _literal = False  # the host is an IP address: no resolution needed
+
+    def __init__(
+        self, host: str, port: int, bindAddress: Any, connector: Any, reactor: Any = None
+    ) -> None:
+        self.connector = connector
+        self.addr = (host, port)
+        # The host is parsed once, here; _resolveAddress uses the answer.
+        if _isIPv6Literal(host):
+            family, literal = socket.AF_INET6, True
+        else:
+            family, literal = socket.AF_INET, _isIPv4Literal(host)
+        self._family = family  # for createInternetSocket, before Connection's __init__
+        skt: socket.socket | None = None
+        problem: Exception | None = None
+        try:
+            skt = self.createInternetSocket()
+            if bindAddress is not None:
+                self._bind(skt, bindAddress)
+        except OSError as e:
+            if skt is not None:
+                skt.close()
+                skt = None
+            problem = error.ConnectBindError(e.errno, e.strerror)
+        if literal:
+            self._literal = True
+        self._finishInit(skt, problem, reactor, family)
+
+    def _bind(self, skt: socket.socket, bindAddress: Any) -> None:
+        """Bind as ``bindAddress`` says: a ``Binding``, ``(host, port)`` or an
+        IPv6 ``(host, port, flowinfo, scopeid)``."""
+        if isinstance(bindAddress, tuple) and len(bindAddress) == 4:
+            skt.bind(bindAddress)
+            return
+        binding = bindAddress if isinstance(bindAddress, _Binding) else makeBinding(*bindAddress)
+        _applyBindOptions(skt, binding)
+        skt.bind(_sockaddr(self._family, binding._address or "", binding._port))
+
+    def _resolveAddress(self) -> None:
+        """The turn after ``connect()``: an IP literal is used as is, a name
+        goes to the reactor's resolver."""
+        self._scheduled = None
+        host = self.addr[0]
+        if self._literal:
+            self._setRealAddress(host)
+            return
+        d = self.reactor.resolve(host)
+        d.addCallbacks(self._setRealAddress, self._resolutionFailed)
+
+    def _resolutionFailed(self, reason: Failure) -> None:
+        self.failIfNotConnected(reason)
+
+    def _setRealAddress(self, address: str) -> None:
+        """The address is known: start the non-blocking connect."""
+        if self._state is not _CONNECTING:
+            return  # stopped or timed out while resolving
+        assert self.socket is not None
+        port = self.addr[1]
+        if self._family == socket.AF_INET6:
+            # AI_NUMERICHOST: no lookup, but a "%scope" suffix is resolved.
+            info = socket.getaddrinfo(
+                address, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
+            )
+            self.realAddress = info[0][4]
+        else:
+            self.realAddress = (address, port)
+        status = self.socket.connect_ex(self.realAddress)
+        if status in _CONNECT_PENDING:
+            # On loopback the handshake has usually finished inside
+            # connect(2) already.  Asking again (connect(2): 0 or EISCONN
+            # once connected, EALREADY while pending) costs one system call
+            # and saves a trip through the selector and three more calls.
+            status = self.socket.connect_ex(self.realAddress)
+            if status in _CONNECT_PENDING:
+                self.startWriting()
+                return
+        if status == 0 or status == errno.EISCONN:
+            self._runAsDispatch(self._connected)
+        else:
+            self._connectFailed(status)
 
     def getPeer(self) -> IPv4Address | IPv6Address:
         """The address connected to (resolved); the requested one before that.

@@ -571,6 +571,14 @@ class FileDescriptor:
         ``connectionLost(ConnectionAborted)`` follows on the next reactor
         turn.  Does nothing if already aborted or disconnected.
         """
+        self._abortWith(error.ConnectionAborted())
+
+    def _abortWith(self, reason: Exception) -> None:
+        """``abortConnection``, with ``reason`` for ``connectionLost``.
+
+        A hook for transports that must drop a connection from inside a
+        user's call (``plait.unix``: a descriptor that cannot be sent).
+        """
         if self._state is _DISCONNECTED or self._aborted:
             return
         self._aborted = True
@@ -585,9 +593,7 @@ class FileDescriptor:
         if self._state is _CONNECTED:
             self._setState(_DISCONNECTING)
         self._flushPending = True  # nothing will ever be flushed again
-        self._scheduled = self.reactor.callLater(
-            0, self._closeFromLoop, error.ConnectionAborted()
-        )
+        self._scheduled = self.reactor.callLater(0, self._closeFromLoop, reason)
 
     def _closeFromLoop(self, reason: Exception | Failure) -> None:
         """Do what the reactor does with a descriptor that is finished."""

@@ -16,6 +16,8 @@ Rules:
   client socket); its repr shows text.  Two UNIX addresses are also equal
   when both paths exist and name the same file (``os.path.samefile``), so
   the hash of an existing path is taken from its inode rather than its name.
+  A Linux abstract-namespace name (leading NUL byte, ``b"\\0name"``) is
+  no path: it equals only the same name.
 
 Tests: tests/unit/test_address.py
 """
@@ -210,8 +212,10 @@ class UNIXAddress:
             return False
         try:
             return os.path.samefile(self.name, other.name)
-        except OSError:
-            # One of them does not exist (or cannot be stat'ed): names decide.
+        except (OSError, ValueError):
+            # One of them does not exist (or cannot be stat'ed), or is a
+            # Linux abstract-namespace name (a leading NUL byte, which no
+            # path may contain: ValueError): names decide.
             return False
 
     def __hash__(self) -> int:
@@ -221,7 +225,7 @@ class UNIXAddress:
             return hash((UNIXAddress, None))
         try:
             status = os.stat(self.name)
-        except OSError:
+        except (OSError, ValueError):  # missing, or in the abstract namespace
             return hash((UNIXAddress, self.name))
         return hash((UNIXAddress, status.st_dev, status.st_ino))
 

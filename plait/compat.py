@@ -88,6 +88,9 @@ ALIASES: dict[str, str] = {
     "twisted.trial": "plait.trial",
     "twisted.trial.unittest": "plait.trial.unittest",
     "twisted.trial.util": "plait.trial.util",
+    # UNIX sockets and UDP (issue 11)
+    "twisted.internet.unix": "plait.unix",
+    "twisted.internet.udp": "plait.udp",
 }
 
 #: ``twisted.plugins`` is served as a package whose path is every

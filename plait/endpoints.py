@@ -82,6 +82,10 @@ from plait._tlsendpoints import (
     wrapClientTLS,
     wrapServerTLS,
 )
+from plait._unixendpoints import (  # + unix:, systemd:
+    UNIXClientEndpoint,
+    UNIXServerEndpoint,
+)
 from plait.address import HostnameAddress, IPv4Address, IPv6Address
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure
@@ -115,6 +119,8 @@ __all__ = [
     "TCP4ServerEndpoint",
     "TCP6ClientEndpoint",
     "TCP6ServerEndpoint",
+    "UNIXClientEndpoint",
+    "UNIXServerEndpoint",
     "clientFromString",
     "connectProtocol",
     "quoteStringArgument",

@@ -114,7 +114,7 @@ class BindError(_Described, Exception):
 class CannotListenError(BindError):
     """``listenTCP`` and friends could not bind the requested address."""
 
-    def __init__(self, interface: str | None, port: int | str, socketError: Any) -> None:
+    def __init__(self, interface: str | None, port: int | str | bytes | None, socketError: Any) -> None:
         super().__init__(interface, port, socketError)
         self.interface = interface
         self.port = port
@@ -123,7 +123,9 @@ class CannotListenError(BindError):
     def __str__(self) -> str:
         # An empty interface means "all interfaces", which Twisted spells "any".
         where = self.interface or "any"
-        return f"Couldn't listen on {where}:{self.port}: {self.socketError}."
+        # A UNIX path is bytes, shown as Python shows bytes (as in Twisted).
+        port = repr(self.port) if isinstance(self.port, bytes) else self.port
+        return f"Couldn't listen on {where}:{port}: {self.socketError}."
 
 
 class MulticastJoinError(Exception):

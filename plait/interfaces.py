@@ -219,12 +219,16 @@ class IHalfCloseableProtocol(Interface):
 class IFileDescriptorReceiver(Interface):
     """I am a protocol that can receive file descriptors over a UNIX socket.
 
-    plait does not pass descriptors; the interface exists so that code
-    asking about it can import it.
+    Used with ``IUNIXTransport.sendFileDescriptor`` to pass descriptors
+    between processes on one host.
     """
 
     def fileDescriptorReceived(descriptor: int) -> None:
-        """Take ownership of ``descriptor``, received from the peer."""
+        """Take ownership of ``descriptor``, received from the peer.
+
+        Called from the loop, before ``dataReceived`` of the bytes the
+        descriptor travelled with; I must close it when done.
+        """
 
 
 class IHandshakeListener(Interface):
@@ -386,9 +390,12 @@ class IUNIXTransport(ITransport):
     """I am a UNIX stream socket connection."""
 
     def sendFileDescriptor(descriptor: int) -> None:
-        """Queue ``descriptor`` to be passed to the peer with the next write.
+        """Send a duplicate of ``descriptor`` (a file, socket, pipe...) to the peer.
 
-        Named for completeness; plait does not pass descriptors.
+        The send does not block: the descriptor is queued and goes out with
+        a byte of the data written, in order with other descriptors, not
+        necessarily with respect to ``write`` calls.  Call ``write`` at
+        least as many times as ``sendFileDescriptor``.
         """
 
 
@@ -1104,8 +1111,10 @@ class IReactorUNIX(Interface):
     ) -> IConnector:
         """Connect to the UNIX socket at path ``address``.
 
-        Otherwise as ``IReactorTCP.connectTCP``.  ``checkPID`` asks to check
-        a lock file next to the socket first (not supported by plait).
+        Otherwise as ``IReactorTCP.connectTCP``.  With ``checkPID``, the
+        attempt fails unless a live process holds the lock file
+        ``address + ".lock"`` (made by ``listenUNIX(..., wantPID=True)``);
+        it must be false for a Linux abstract-namespace address.
         """
 
     def listenUNIX(
@@ -1117,7 +1126,9 @@ class IReactorUNIX(Interface):
     ) -> IListeningPort:
         """Listen on a UNIX socket at path ``address`` with permissions ``mode``.
 
-        Otherwise as ``IReactorTCP.listenTCP``.
+        Otherwise as ``IReactorTCP.listenTCP``.  With ``wantPID``, a lock
+        file ``address + ".lock"`` naming this process is taken first (it
+        must be false for a Linux abstract-namespace address).
         """
 
 
@@ -1354,11 +1365,11 @@ class IUDPTransport(Interface):
 class IMulticastTransport(IUDPTransport):
     """I am a UDP transport that can join multicast groups (brief)."""
 
-    def getOutgoingInterface() -> str:
-        """Return the IP address of the interface multicast is sent from."""
+    def getOutgoingInterface() -> str | int:
+        """Return the interface multicast is sent from (IPv4: its address; IPv6: its index)."""
 
-    def setOutgoingInterface(addr: str) -> Deferred[int]:
-        """Send multicast from the interface with IP address ``addr``."""
+    def setOutgoingInterface(addr: str | int) -> Deferred[int]:
+        """Send multicast from ``addr`` (IPv4: an address or name; IPv6: an interface index)."""
 
     def getLoopbackMode() -> bool:
         """Return whether this host receives the multicast it sends."""
@@ -1670,3 +1681,60 @@ class IProcessTransport(ITransport):
         ``ProcessExitedAlready`` if the process has already exited, and
         ``OSError`` if ``os.kill`` fails with an errno other than ``ESRCH``.
         """
+
+
+# ---------------------------------------------------------------------------
+# UNIX datagram sockets (issue 11: plait.unix, plait._unixdatagram)
+# ---------------------------------------------------------------------------
+
+
+class IReactorUNIXDatagram(Interface):
+    """I bind datagram protocols to UNIX datagram sockets."""
+
+    def connectUNIXDatagram(
+        address: str,
+        protocol: Any,
+        maxPacketSize: int,
+        mode: int,
+        bindAddress: Any,
+    ) -> IConnector:
+        """Connect a ``ConnectedDatagramProtocol`` to the datagram socket at ``address``.
+
+        ``bindAddress`` names our own socket (``None``: unnamed); ``mode``
+        is applied to it.  Implementations default ``maxPacketSize`` to
+        8192, ``mode`` to 0o666 and ``bindAddress`` to ``None``.  A failure
+        to bind or connect is reported to ``protocol.connectionFailed``.
+        """
+
+    def listenUNIXDatagram(
+        address: str, protocol: Any, maxPacketSize: int, mode: int
+    ) -> IListeningPort:
+        """Bind a ``DatagramProtocol`` to a UNIX datagram socket at ``address``.
+
+        ``mode`` is applied to the socket file.  Implementations default
+        ``maxPacketSize`` to 8192 and ``mode`` to 0o666.  Raises
+        ``error.CannotListenError`` at once if the name cannot be bound.
+        """
+
+
+class IUNIXDatagramTransport(Interface):
+    """I am the transport of a datagram protocol bound to a UNIX datagram socket."""
+
+    def write(packet: bytes, addr: str) -> None:
+        """Send ``packet`` as one datagram to the socket named ``addr``."""
+
+    def getHost() -> IAddress:
+        """Return my own name, a ``UNIXAddress``."""
+
+
+class IUNIXDatagramConnectedTransport(Interface):
+    """I am the transport of a ``ConnectedDatagramProtocol`` on a UNIX datagram socket."""
+
+    def write(packet: bytes) -> None:
+        """Send ``packet`` as one datagram to the socket I am connected to."""
+
+    def getHost() -> IAddress:
+        """Return my own name, a ``UNIXAddress``."""
+
+    def getPeer() -> IAddress:
+        """Return the name of the socket I am connected to, a ``UNIXAddress``."""

@@ -3,8 +3,9 @@
 Owns the poller, the descriptor bookkeeping (``IReactorFDSet``), the waker
 that lets other threads and signal handlers interrupt a blocked ``select()``,
 the dispatch of ``doRead``/``doWrite``, ``disconnectAll`` at shutdown, the
-thin TCP glue (``connectTCP``/``listenTCP``/``adopt*``, delegating to
-``plait.tcp``) and ``install()``.  Time, lifecycle, threads and resolution
+thin transport glue (``connectTCP``/``listenTCP``/``adopt*``, the UNIX, UDP
+and multicast methods, delegating to ``plait.tcp``, ``plait.unix`` and
+``plait.udp``) and ``install()``.  Time, lifecycle, threads and resolution
 live in ``plait.base.ReactorBase``.
 
 Rules:
@@ -69,10 +70,14 @@ from plait.base import MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure
 from plait.interfaces import (
     IReactorFDSet,
+    IReactorMulticast,
     IReactorProcess,
     IReactorSocket,
     IReactorSSL,
     IReactorTCP,
+    IReactorUDP,
+    IReactorUNIX,
+    IReactorUNIXDatagram,
 )
 from plait.logger import _dispatchContext
 from plait.main import installReactor
@@ -218,7 +223,10 @@ def _asFailure(why: object, method: str) -> Failure:
     return Failure(bad)
 
 
-@implementer(IReactorFDSet, IReactorTCP, IReactorSSL, IReactorSocket, IReactorProcess)
+@implementer(
+    IReactorFDSet, IReactorTCP, IReactorSSL, IReactorSocket, IReactorProcess,
+    IReactorUNIX, IReactorUNIXDatagram, IReactorUDP, IReactorMulticast,
+)
 class SelectorReactor(ReactorBase):
     """A reactor over ``selectorClass`` (default: epoll itself where the
     platform has it, else ``selectors.DefaultSelector``)."""
@@ -473,13 +481,21 @@ class SelectorReactor(ReactorBase):
         return self.listenTCP(port, TLSMemoryBIOFactory(contextFactory, False, factory, self), backlog, interface)
 
     def adoptStreamConnection(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
-        """Wrap a connected stream socket fd in a transport for ``factory``."""
+        """Wrap a connected stream socket fd (TCP or UNIX) in a transport for ``factory``."""
+        if addressFamily == socket.AF_UNIX:
+            from plait import unix
+
+            return unix.adoptStreamConnection(self, fileDescriptor, factory)
         from plait import tcp
 
         return tcp.adoptStreamConnection(self, fileDescriptor, addressFamily, factory)
 
     def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
-        """Listen on an already-listening stream socket fd."""
+        """Listen on an already-listening stream socket fd (TCP or UNIX)."""
+        if addressFamily == socket.AF_UNIX:
+            from plait import unix
+
+            return unix.adoptStreamPort(self, fileDescriptor, factory)
         from plait import tcp
 
         return tcp.adoptStreamPort(self, fileDescriptor, addressFamily, factory)
@@ -487,9 +503,72 @@ class SelectorReactor(ReactorBase):
     def adoptDatagramPort(
         self, fileDescriptor: int, addressFamily: int, protocol: Any, maxPacketSize: int = 8192
     ) -> Any:
-        """Not supported: plait has no UDP transport yet."""
-        raise NotImplementedError("plait does not support datagram ports yet")
+        """Serve ``protocol`` on an already-bound UDP socket fd; return the Port."""
+        from plait import udp
 
+        return udp.adoptDatagramPort(self, fileDescriptor, addressFamily, protocol, maxPacketSize)
+
+    # -- IReactorUNIX / IReactorUNIXDatagram: thin delegation to plait.unix ------
+
+    def connectUNIX(self, address: Any, factory: Any, timeout: float = 30, checkPID: Any = 0) -> Any:
+        """Connect to the UNIX socket ``address``; return the (already connecting) Connector."""
+        from plait import unix
+
+        connector = unix.Connector(address, factory, timeout, self, checkPID)
+        connector.connect()
+        return connector
+
+    def listenUNIX(
+        self, address: Any, factory: Any, backlog: int = 50, mode: int = 0o666, wantPID: Any = 0
+    ) -> Any:
+        """Listen on the UNIX socket ``address``; return the (already listening) Port."""
+        from plait import unix
+
+        listeningPort = unix.Port(address, factory, backlog, mode, self, wantPID)
+        listeningPort.startListening()
+        return listeningPort
+
+    def listenUNIXDatagram(
+        self, address: Any, protocol: Any, maxPacketSize: int = 8192, mode: int = 0o666
+    ) -> Any:
+        """Bind ``protocol`` to the UNIX datagram socket ``address``; return the port."""
+        from plait import unix
+
+        port = unix.DatagramPort(address, protocol, maxPacketSize, mode, self)
+        port.startListening()
+        return port
+
+    def connectUNIXDatagram(
+        self, address: Any, protocol: Any, maxPacketSize: int = 8192, mode: int = 0o666,
+        bindAddress: Any = None,
+    ) -> Any:
+        """Connect a ``ConnectedDatagramProtocol`` to the UNIX datagram socket ``address``."""
+        from plait import unix
+
+        port = unix.ConnectedDatagramPort(address, protocol, maxPacketSize, mode, bindAddress, self)
+        port.startListening()
+        return port
+
+    # -- IReactorUDP / IReactorMulticast: thin delegation to plait.udp -----------
+
+    def listenUDP(self, port: int, protocol: Any, interface: str = "", maxPacketSize: int = 8192) -> Any:
+        """Bind ``protocol`` to UDP ``interface:port``; return the (listening) Port."""
+        from plait import udp
+
+        listeningPort = udp.Port(port, protocol, interface, maxPacketSize, self)
+        listeningPort.startListening()
+        return listeningPort
+
+    def listenMulticast(
+        self, port: int, protocol: Any, interface: str = "", maxPacketSize: int = 8192,
+        listenMultiple: bool = False,
+    ) -> Any:
+        """``listenUDP`` with a ``MulticastPort`` (``joinGroup``, ``setTTL``...)."""
+        from plait._multicast import MulticastPort
+
+        listeningPort = MulticastPort(port, protocol, interface, maxPacketSize, self, listenMultiple)
+        listeningPort.startListening()
+        return listeningPort
 
     # -- IReactorProcess: thin delegation to plait.process -----------------------
 

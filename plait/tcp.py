@@ -3,10 +3,14 @@
 This module owns ``twisted.internet.tcp``'s public classes:
 
 * ``Client`` -- the connecting side: name resolution, bind, the
-  non-blocking connect (dispatched on the ``CONNECTING`` state);
+  non-blocking connect (dispatched on the ``CONNECTING`` state), on
+  ``BaseClient``, the connect attempt ``plait.unix.Client`` shares (both
+  live in ``plait._tcpclient``);
 * ``Connector`` -- ``connectTCP``'s connector (``connector.BaseConnector``);
 * ``Server`` -- a connection accepted by a ``Port``;
-* ``Port`` -- ``listenTCP``: bind, listen, the accept loop;
+* ``Port`` -- ``listenTCP``: bind, listen, the accept loop (``plait.unix.Port``
+  reuses it through the ``_openSocket``/``_bind``, ``_announce`` and
+  ``_accepted``/``_serve`` hooks);
 * ``adoptStreamConnection`` / ``adoptStreamPort`` for ``IReactorSocket``;
 * ``Connection``, their shared socket I/O, lives in ``plait._tcpconnection``
   and is re-exported here.
@@ -48,7 +52,7 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
-from plait._tcpclient import Client
+from plait._tcpclient import BaseClient, Client
 from plait._tcpconnection import (
     Connection,
     _address,
@@ -77,6 +81,7 @@ from plait.logger import Logger
 Client.__module__ = __name__
 
 __all__ = [
+    "BaseClient",
     "Client",
     "Connection",
     "Connector",
@@ -319,20 +324,31 @@ class Port:
         """
         if self._state is not PortState.IDLE:
             raise RuntimeError(f"{self!r} cannot start listening while {self._state.value}")
-        if self._adopted is not None:
-            skt, self._adopted = self._adopted, None
-        else:
-            skt = self._bind()
+        skt = self._openSocket()
         _reservedFD.reserve()
         self._family = skt.family
         self._proto = skt.proto
-        self._realPortNumber = skt.getsockname()[1]
-        log.msg(f"{_prefixOf(self.factory)} starting on {self._realPortNumber}")
+        self._announce(skt)
         self.factory.doStart()
         self.socket = skt
         self._fileno = skt.fileno()
         self._setState(PortState.LISTENING)
         self._startReading()
+
+    def _openSocket(self) -> socket.socket:
+        """The listening socket: the adopted one, or a new one bound and listening.
+
+        Raises ``CannotListenError``.  (A hook: ``plait.unix.Port`` binds a path.)
+        """
+        if self._adopted is not None:
+            skt, self._adopted = self._adopted, None
+            return skt
+        return self._bind()
+
+    def _announce(self, skt: socket.socket) -> None:
+        """Note the address really listened on, and log Twisted's line (a hook)."""
+        self._realPortNumber = skt.getsockname()[1]
+        log.msg(f"{_prefixOf(self.factory)} starting on {self._realPortNumber}")
 
     def createInternetSocket(self) -> socket.socket:
         """A new non-blocking socket of ``addressFamily``, with the binding's options.
@@ -481,9 +497,18 @@ class Port:
             # and clients tend to come from a few hosts.  Shared, it is 64
             # bytes less per connection (fanin's server RSS is a benchmark).
             addr = (sys.intern(addr[0]), addr[1])
+        self._serve(skt, addr, _address(self._family, addr))
+
+    def _serve(self, skt: socket.socket, addr: Any, address: Any) -> None:
+        """Build a protocol for the accepted ``skt`` (peer ``address``) and start it.
+
+        ``addr`` is the peer's address as ``accept`` gave it (the transport
+        keeps it).  A factory that raises or refuses gets the socket closed;
+        the port keeps listening either way.
+        """
         try:
             skt.setblocking(False)
-            protocol = self.factory.buildProtocol(_address(self._family, addr))
+            protocol = self.factory.buildProtocol(address)
         except Exception:  # noqa: BLE001 -- a factory's bug must not stop the port
             skt.close()
             log.err(Failure(), "Unhandled Error", system=self.logPrefix())

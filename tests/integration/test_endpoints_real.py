@@ -302,5 +302,6 @@ def test_adoptedStreamServerEndpoint(reactor: Any) -> None:
         runUntil(reactor, port.stopListening())
     bad = AdoptedStreamServerEndpoint(reactor, 10**6, socket.AF_INET)
     failureResultOf(bad.listen(factory), OSError)
-    with pytest.raises(ValueError, match="unknown domain 'UNIX'"):
-        serverFromString(reactor, "fd:3:UNIX")
+    with pytest.raises(ValueError, match="unknown domain 'APPLETALK'"):
+        serverFromString(reactor, "fd:3:APPLETALK")
+    assert serverFromString(reactor, "fd:3:UNIX").addressFamily == socket.AF_UNIX

@@ -253,3 +253,30 @@ def test_processWcFeedsWcAndPrintsEveryEvent() -> None:
         assert out.count(event + ":") == 1
     assert out.index("processExited: exit code 0") < out.index("processEnded:")
     assert "getProcessOutput: wc (GNU coreutils)" in out
+
+
+def test_udpEchoPair() -> None:
+    """udp_echo.py: the server echoes (and says so), the client prints each answer;
+    against a port nobody listens on, the client reports the ICMP refusal."""
+    server = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "udp_echo.py"), "server", "0"], cwd=ROOT, env=ENV,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line.startswith("listening on "), line
+        port = line.split()[-1]
+        result = _run(str(EXAMPLES / "udp_echo.py"), "client", "127.0.0.1", port, "hello", "there")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == ["answer: hello", "answer: there", "all answered"]
+        assert server.stdout.readline().startswith("echoing b'hello' to ('127.0.0.1', ")
+    finally:
+        server.terminate()
+        server.wait(timeout=TIMEOUT)
+        for stream in (server.stdout, server.stderr):
+            if stream is not None:
+                stream.close()
+    result = _run(str(EXAMPLES / "udp_echo.py"), "client", "127.0.0.1", port, "anyone")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"refused: nobody listens on UDP port {port}"]

@@ -788,5 +788,5 @@ def test_adoptStreamConnectionAndPort(reactor: Any) -> None:
     runUntil(reactor, received)
     closeBoth(reactor, client, server)
     runUntil(reactor, port.stopListening())
-    with pytest.raises(error.UnsupportedAddressFamily):
-        reactor.adoptStreamConnection(0, socket.AF_UNIX, EchoFactory())
+    with pytest.raises(error.UnsupportedAddressFamily):  # AF_UNIX is plait.unix's (test_unix.py)
+        reactor.adoptStreamConnection(0, socket.AF_PACKET, EchoFactory())

@@ -175,3 +175,16 @@ def test_valueBaseDemandsValues() -> None:
 
     with pytest.raises(NotImplementedError):
         _Value()._values()
+
+
+def test_unixAbstractNamespace() -> None:
+    """A Linux abstract name (leading NUL) keeps its NUL, shows it in the repr,
+    equals only the same name and hashes like it (no file to compare)."""
+    address = UNIXAddress("\0plait-abstract")
+    assert address.name == b"\0plait-abstract"
+    assert repr(address) == "UNIXAddress('\\x00plait-abstract')"
+    assert address == UNIXAddress(b"\0plait-abstract")
+    assert hash(address) == hash(UNIXAddress(b"\0plait-abstract"))
+    assert address != UNIXAddress("\0plait-other")
+    assert address != UNIXAddress("/tmp")
+    assert UNIXAddress("/tmp") != address

@@ -64,7 +64,9 @@ LAYERS: dict[str, int] = {
     "task": 3,
     "threads": 3,
     "unix": 3,
+    "_unixdatagram": 3,  # unix's DatagramPort/ConnectedDatagramPort, re-exported by unix
     "udp": 3,
+    "_multicast": 3,  # udp's MulticastPort, served by udp
     "tls": 3,
     "_tlsprotocol": 3,  # TLSMemoryBIOProtocol, re-exported by tls
     "ssl": 3,
@@ -80,6 +82,7 @@ LAYERS: dict[str, int] = {
     "_adoptedendpoint": 4,  # AdoptedStreamServerEndpoint, re-exported by endpoints
     "_tlsendpoints": 4,  # SSL4*/wrap*TLS endpoints and the ssl:/tls: strings
     "_processendpoints": 4,  # ProcessEndpoint, StandardIOEndpoint, "stdio:"
+    "_unixendpoints": 4,  # UNIX*Endpoint and the unix:/systemd: strings
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
@@ -148,6 +151,14 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("_processpipes", "_processspawn"),
         ("stdio", "_processpipes"),
         ("protocols.*", "protocols.*"),
+        ("unix", "tcp"),  # UNIX streams are tcp's Connection, Server and Port with a path
+        ("unix", "_tcp*"),
+        ("unix", "_unixdatagram"),
+        ("_unixdatagram", "udp"),  # UNIX datagram ports are udp's Port with a path
+        ("_multicast", "udp"),  # MulticastPort is udp's Port with group membership
+        ("endpoints", "_unixendpoints"),
+        ("_unixendpoints", "_endpointgrammar"),
+        ("_unixendpoints", "_adoptedendpoint"),
         ("application.internet", "service"),  # re-exports ClientService
         ("application.internet", "application.service"),
     }
@@ -166,6 +177,9 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("task", "_defaultScheduler"),  # Cooperator(scheduler=...) default
         ("tcp", "Port.__init__"),  # Port(..., reactor=None)
         ("tcp", "Connector.__init__"),  # Connector(..., reactor=None)
+        ("unix", "Port.__init__"),  # Port(..., reactor=None)
+        ("unix", "Connector.__init__"),  # Connector(address, factory, timeout, reactor, ...)
+        ("udp", "Port.__init__"),  # Port(..., reactor=None)
         ("threads", "deferToThread"),  # deferToThread(f, *args, **kwargs)
         ("threads", "callMultipleInThread"),  # callMultipleInThread(tupleList)
         ("utils", "_spawnWithDeferred"),  # getProcessOutput(..., reactor=None) & co.

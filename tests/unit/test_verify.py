@@ -237,6 +237,10 @@ def test_selectorReactor(selectorReactor: Any) -> None:
         I.IReactorPluggableResolver,
         I.IReactorPluggableNameResolver,
         I.IReactorSocket,
+        I.IReactorUNIX,
+        I.IReactorUNIXDatagram,
+        I.IReactorUDP,
+        I.IReactorMulticast,
     )
     call = selectorReactor.callLater(1.0, _noop)
     _verifyAll(call, I.IDelayedCall)

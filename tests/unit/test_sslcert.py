@@ -90,6 +90,43 @@ def test_selfSignedCertWorksWithOptionsForClientTLS() -> None:
     assert "handshakeCompleted" in client.events
 
 
+def test_selfSignedCertIsACertificateAuthority() -> None:
+    """selfSignedCert can sign: basicConstraints CA:TRUE and a keyUsage allowing
+    certificate signing (and TLS, for the self-signed server pattern); the
+    certificates it signs are end entities, identified by key."""
+    from cryptography import x509
+
+    caKey = ssl.KeyPair.generate(ssl.TYPE_EC, 256)
+    ca = caKey.selfSignedCert(1, commonName="plait test CA")
+    extensions = ca.original.extensions
+    constraints = extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and constraints.value.ca
+    usage = extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign and usage.crl_sign and usage.digital_signature
+    caKeyId = extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+
+    leaf = ca.signRequestObject(ssl.KeyPair.generate(ssl.TYPE_EC, 256).requestObject(ssl.DN(CN="localhost")), 2)
+    leafExtensions = leaf.original.extensions
+    with pytest.raises(x509.ExtensionNotFound):
+        leafExtensions.get_extension_for_class(x509.BasicConstraints)
+    assert leafExtensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier == caKeyId
+    rsa = ssl.KeyPair.generate(size=2048).selfSignedCert(3, CN="rsa CA").original.extensions
+    assert rsa.get_extension_for_class(x509.KeyUsage).value.key_encipherment
+
+
+def test_selfSignedCATrustedForWhatItSigned() -> None:
+    """Twisted's pattern: make a CA, sign a server certificate with it, trust the CA.
+    The handshake completes with the name checked (sans-IO pair)."""
+    caKey = ssl.KeyPair.generate(ssl.TYPE_EC, 256)
+    ca = caKey.selfSignedCert(1, commonName="plait test CA")
+    serverKey = ssl.KeyPair.generate(ssl.TYPE_EC, 256)
+    der = ca.signCertificateRequest(serverKey.certificateRequest(ssl.DN(commonName="localhost")), lambda dn: True, 2)
+    server = serverKey.newCertificate(der)
+    client, _server, pump, _ = tlsPair(server.options(), ssl.optionsForClientTLS("localhost", trustRoot=ca))
+    pump.flush()
+    assert client.events[:2] == ["connectionMade", "handshakeCompleted"], client.reasons
+
+
 def test_privateCertificateLoadPEM(certs: Certs) -> None:
     """Key and certificate in one blob, either order; dumpPEM gives both back."""
     leaf = certs.serverLeaf

@@ -308,9 +308,12 @@ class Certificate(CertBase):
         peer sent no certificate.
         """
         get = getattr(transport, "getPeerCertificate", None)
+        try:
+            cert = None if get is None else get()
+        except RuntimeError:  # a TCP connection that never called startTLS
+            get = None
         if get is None:
             raise CertificateError(f"non-TLS transport {transport!r} did not have peer certificate")
-        cert = get()
         if cert is None:
             raise CertificateError(f"TLS transport {transport!r} did not have peer certificate")
         return cls(cert)

@@ -270,11 +270,68 @@ def test_startTLSServerSideAndInterfaces(reactor: Any, certs: Certs) -> None:
     ]
 
 
+def test_startTLSTransportIsTheTLSConnection(reactor: Any, certs: Certs) -> None:
+    """After startTLS, as on a connectSSL transport: getHandle() is the ssl.SSLObject
+    (the socket before it), and Certificate.hostFromTransport/peerFromTransport read
+    the certificates from the connection."""
+    import ssl as stdssl
+
+    from zope.interface import implementer
+
+    from plait.interfaces import IHandshakeListener
+
+    seen: dict[str, Any] = {}
+
+    @implementer(IHandshakeListener)
+    class Server(LineReceiver):
+        def lineReceived(self, line: bytes) -> None:
+            seen["before"] = self.transport.getHandle()
+            self.sendLine(b"GO")
+            self.transport.startTLS(certs.serverOptions())
+
+        def handshakeCompleted(self) -> None:
+            seen["server handle"] = self.transport.getHandle()
+            seen["server version"] = self.transport.getHandle().version()
+            seen["host certificate"] = ssl.Certificate.hostFromTransport(self.transport)
+
+    @implementer(IHandshakeListener)
+    class Client(LineReceiver):
+        def connectionMade(self) -> None:
+            self.sendLine(b"STARTTLS")
+
+        def lineReceived(self, line: bytes) -> None:
+            self.transport.startTLS(certs.clientOptions())
+
+        def handshakeCompleted(self) -> None:
+            seen["client handle"] = self.transport.getHandle()
+            seen["peer certificate"] = ssl.Certificate.peerFromTransport(self.transport)
+            self.transport.loseConnection()
+
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
+            done.callback(None)
+
+    done: Deferred[None] = Deferred()
+    listening = reactor.listenTCP(0, Factory.forProtocol(Server), interface="127.0.0.1")
+    reactor.connectTCP("127.0.0.1", listening.getHost().port, ClientFactory.forProtocol(Client))
+    runUntil(reactor, done)
+    _stop(reactor, listening)
+    assert isinstance(seen["before"], socket.socket)
+    assert isinstance(seen["server handle"], stdssl.SSLObject)
+    assert isinstance(seen["client handle"], stdssl.SSLObject)
+    assert seen["server version"] in ("TLSv1.2", "TLSv1.3")
+    assert seen["host certificate"] == seen["peer certificate"] == ssl.Certificate(certs.serverCert)
+
+
 def test_startTLSNeedsAnOpenConnection(reactor: Any, certs: Certs, port: Any) -> None:
-    """startTLS on a closing transport raises RuntimeError; getPeerCertificate before it too."""
+    """startTLS on a closing transport raises RuntimeError; getPeerCertificate before it too,
+    and Certificate.peerFromTransport/hostFromTransport raise Twisted's CertificateError."""
     protocol = runUntil(reactor, ClientCreator(reactor, Protocol).connectTCP("127.0.0.1", port.getHost().port))
     with pytest.raises(RuntimeError, match="not a TLS connection"):
         protocol.transport.getPeerCertificate()
+    with pytest.raises(ssl.CertificateError, match="non-TLS transport .* did not have peer certificate"):
+        ssl.Certificate.peerFromTransport(protocol.transport)
+    with pytest.raises(ssl.CertificateError, match="non-TLS transport .* did not have host certificate"):
+        ssl.Certificate.hostFromTransport(protocol.transport)
     assert protocol.transport.negotiatedProtocol is None
     protocol.transport.loseConnection()
     with pytest.raises(RuntimeError, match="needs an open connection"):

@@ -536,6 +536,60 @@ def test_pythonTLSServerWithClientCertificate(reactor: Any, certs: Certs) -> Non
     assert ("email", "client@plait.test") in server.peerCertificate["subjectAltName"]
 
 
+class RaisingListener(TLSRecorder):
+    def handshakeCompleted(self) -> None:
+        super().handshakeCompleted()
+        raise ZeroDivisionError("bug in handshakeCompleted")
+
+
+def test_handshakeCompletedRaisingFailsTheEndpoint(reactor: Any, certs: Certs, port: Any, loggedErrors: Any) -> None:
+    """Through each TLS client endpoint: the Deferred fails with the exception, which is
+    not also logged; the protocol's connectionLost gets it; the server sees the
+    connection end during the handshake."""
+    p = port.getHost().port
+    endpoints = [
+        clientFromString(reactor, f"tls:localhost:{p}:trustRoots={certs.directory}"),
+        clientFromString(reactor, f"ssl:127.0.0.1:{p}:caCertsDir={certs.directory}"),
+        wrapClientTLS(certs.clientOptions(), HostnameEndpoint(reactor, "localhost", p)),
+    ]
+    for endpoint in endpoints:
+        protocol = RaisingListener()
+        results: list[Any] = []
+        connectProtocol(endpoint, protocol).addBoth(results.append)
+        _until(reactor, lambda: results and protocol.lost)  # noqa: B023 - awaited in this iteration
+        assert results[0].check(ZeroDivisionError), (endpoint, results)
+        assert protocol.reasons[0].value is results[0].value
+    assert loggedErrors.flush() == []
+
+
+def test_handshakeCompletedRaisingIsLoggedOnceByConnectSSL(reactor: Any, certs: Certs, port: Any,
+                                                           loggedErrors: Any) -> None:
+    """With connectSSL (no endpoint waiting), as on Twisted: one "Unhandled Error",
+    and the connection ends with the exception as its reason."""
+    protocol = RaisingListener()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, ClientFactory.forProtocol(lambda: protocol),
+                       certs.clientOptions())
+    _until(reactor, lambda: protocol.lost)
+    [logged] = loggedErrors.flush(ZeroDivisionError)
+    assert protocol.reasons[0].value is logged.value
+    assert loggedErrors.flush() == []
+
+
+def test_handshakeCompletedRaisingUnhandledDeferredReportsOnce(reactor: Any, certs: Certs, port: Any,
+                                                               loggedErrors: Any) -> None:
+    """An endpoint Deferred nobody adds an errback to reports the exception once, when
+    collected: "Unhandled error in Deferred", not also "Unhandled Error"."""
+    import gc
+
+    protocol = RaisingListener()
+    endpoint = clientFromString(reactor, f"tls:localhost:{port.getHost().port}:trustRoots={certs.directory}")
+    connectProtocol(endpoint, protocol)
+    _until(reactor, lambda: protocol.lost)
+    gc.collect()
+    assert len(loggedErrors.flush(ZeroDivisionError)) == 1
+    assert loggedErrors.flush() == []
+
+
 def test_factoryHearsTheTLSReason(reactor: Any, certs: Certs, port: Any) -> None:
     """connectSSL: a factory's clientConnectionLost gets the TLS reason (the failed
     verification), not the TCP close that followed it."""

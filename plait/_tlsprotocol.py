@@ -79,6 +79,7 @@ from zope.interface import implementer
 from plait import error, log
 from plait._sslcert import Certificate
 from plait._sslverify import _verificationError
+from plait._tlstransport import _TransportBelow
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure
 from plait.interfaces import (
@@ -91,7 +92,7 @@ from plait.interfaces import (
     ISSLTransport,
     ISystemHandle,
 )
-from plait.protocol import Protocol, connectionDone
+from plait.protocol import connectionDone
 
 if TYPE_CHECKING:
     from plait.tls import TLSMemoryBIOFactory
@@ -163,11 +164,12 @@ class _ProducerMembrane:
 
 
 @implementer(ISSLTransport, INegotiated, ISystemHandle, IConsumer, IPushProducer, IHalfCloseableProtocol)
-class TLSMemoryBIOProtocol(Protocol):
+class TLSMemoryBIOProtocol(_TransportBelow):
     """TLS over ``self.transport`` for ``self.wrappedProtocol`` (see the module docstring).
 
     To the transport below it is a protocol; to the application's protocol
-    it is the transport (``ISSLTransport``).
+    it is the transport (``ISSLTransport``); what TLS has no part in
+    (addresses, TCP options, ``connector``...) is ``_TransportBelow``'s.
     """
 
     #: Plaintext held during the handshake before a streaming producer is paused.
@@ -692,24 +694,6 @@ class TLSMemoryBIOProtocol(Protocol):
     def getHandle(self) -> ssl.SSLObject:
         """The ``ssl.SSLObject`` doing the work (Twisted returns pyOpenSSL's Connection)."""
         return self._tls
-
-    def getHost(self) -> Any:
-        return self.transport.getHost()
-
-    def getPeer(self) -> Any:
-        return self.transport.getPeer()
-
-    def getTcpNoDelay(self) -> bool:
-        return bool(self.transport.getTcpNoDelay())
-
-    def setTcpNoDelay(self, enabled: bool) -> None:
-        self.transport.setTcpNoDelay(enabled)
-
-    def getTcpKeepAlive(self) -> bool:
-        return bool(self.transport.getTcpKeepAlive())
-
-    def setTcpKeepAlive(self, enabled: bool) -> None:
-        self.transport.setTcpKeepAlive(enabled)
 
 
 def _globalClock() -> Any:

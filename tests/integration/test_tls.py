@@ -146,6 +146,26 @@ def test_connectSSLEcho(reactor: Any, certs: Certs, port: Any) -> None:
     assert client.reasons[0].check(error.ConnectionDone)
 
 
+def test_connectSSLTransportHasTheTCPAttributes(reactor: Any, certs: Certs, port: Any) -> None:
+    """What Twisted programs read on a connectSSL transport (on Twisted it is the TCP
+    transport itself) is there on the TLS layer: connector, socket, fileno()."""
+    client = TLSRecorder()
+    seen: dict[str, Any] = {}
+
+    def handshake(p: Any) -> None:
+        skt = p.transport.socket
+        seen.update(connector=p.transport.connector, socket=skt, fileno=p.transport.fileno(), socketFileno=skt.fileno())
+        p.transport.loseConnection()
+
+    client.onHandshake = handshake
+    connector = reactor.connectSSL("127.0.0.1", port.getHost().port, ClientFactory.forProtocol(lambda: client),
+                                   certs.clientOptions())
+    _until(reactor, lambda: client.lost)
+    assert seen["connector"] is connector
+    assert isinstance(seen["socket"], socket.socket)
+    assert seen["fileno"] == seen["socketFileno"] != -1
+
+
 def test_clientCreatorConnectSSL(reactor: Any, certs: Certs, port: Any) -> None:
     """ClientCreator.connectSSL fires with the protocol (after connectionMade)."""
     creator = ClientCreator(reactor, TLSRecorder)

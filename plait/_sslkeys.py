@@ -53,11 +53,22 @@ _PEM_BLOCK = re.compile(
 )
 
 
-def _pemBlocks(data: bytes, kind: Callable[[bytes], bool]) -> list[tuple[bytes, bytes]]:
-    """Every ``(label, base64 body)`` PEM block of ``data`` whose label ``kind`` accepts."""
+def _pemBytes(data: bytes | str) -> bytes:
+    """PEM data as bytes: text is accepted too (ASCII), as pyOpenSSL accepts it, so a
+    PEM file read in text mode loads as it does on Twisted."""
+    if isinstance(data, str):
+        try:
+            return data.encode("ascii")
+        except UnicodeEncodeError as e:
+            raise ValueError(f"PEM text must be ASCII: {e}") from None
     if not isinstance(data, bytes):
-        raise TypeError(f"PEM data must be bytes, not {type(data).__name__}")
-    return [(m.group(1), m.group(2)) for m in _PEM_BLOCK.finditer(data) if kind(m.group(1))]
+        raise TypeError(f"PEM data must be bytes or text, not {type(data).__name__}")
+    return data
+
+
+def _pemBlocks(data: bytes | str, kind: Callable[[bytes], bool]) -> list[tuple[bytes, bytes]]:
+    """Every ``(label, base64 body)`` PEM block of ``data`` whose label ``kind`` accepts."""
+    return [(m.group(1), m.group(2)) for m in _PEM_BLOCK.finditer(_pemBytes(data)) if kind(m.group(1))]
 
 
 def _pem(label: str, der: bytes) -> bytes:
@@ -190,12 +201,14 @@ class KeyPair(PublicKey):
         return self.original.public_key()
 
     @classmethod
-    def load(cls, data: bytes, format: int = FILETYPE_ASN1) -> KeyPair:
+    def load(cls, data: bytes | str, format: int = FILETYPE_ASN1) -> KeyPair:
         """A key from DER (``FILETYPE_ASN1``, the default; needs ``cryptography``) or PEM."""
         _checkFormat(format)
         if format == FILETYPE_PEM:
-            pair = cls(data)
+            pair = cls(_pemBytes(data))
         else:
+            if not isinstance(data, bytes):
+                raise TypeError(f"DER key data must be bytes, not {type(data).__name__}")
             _crypto("KeyPair.load(FILETYPE_ASN1)")
             from cryptography.hazmat.primitives.serialization import (
                 load_der_private_key,

@@ -44,9 +44,11 @@ def test_loadPEMRejectsGarbage(data: bytes, message: str) -> None:
 
 
 def test_loadRejectsWrongTypesAndFormats() -> None:
-    """str data is a TypeError; an unknown format a ValueError."""
-    with pytest.raises(TypeError, match="must be bytes"):
-        ssl.Certificate.loadPEM("-----BEGIN CERTIFICATE-----")  # type: ignore[arg-type]
+    """Data that is neither bytes nor (PEM) text is a TypeError; an unknown format a ValueError."""
+    with pytest.raises(TypeError, match="must be bytes or text, not int"):
+        ssl.Certificate.loadPEM(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be bytes, not str"):
+        ssl.Certificate.load("DER is not text")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Unsupported format"):
         ssl.Certificate.load(b"", 99)
     with pytest.raises(ValueError, match="not a valid X.509 certificate"):
@@ -125,6 +127,21 @@ def test_selfSignedCATrustedForWhatItSigned() -> None:
     client, _server, pump, _ = tlsPair(server.options(), ssl.optionsForClientTLS("localhost", trustRoot=ca))
     pump.flush()
     assert client.events[:2] == ["connectionMade", "handshakeCompleted"], client.reasons
+
+
+def test_pemTextLoadsAsOnTwisted(certs: Certs) -> None:
+    """PEM read in text mode loads, as pyOpenSSL (and so Twisted) allows; text that is
+    not ASCII is a ValueError naming the problem."""
+    leaf = certs.serverLeaf
+    certificate, key = leaf.cert_chain_pems[0].bytes(), leaf.private_key_pem.bytes()
+    assert ssl.Certificate.loadPEM(certificate.decode("ascii")) == ssl.Certificate(certs.serverCert)
+    both = ssl.PrivateCertificate.loadPEM((certificate + key).decode("ascii"))
+    assert both.privateKey.keyHash() == certs.serverCert.privateKey.keyHash()
+    assert ssl.KeyPair.load(key.decode("ascii"), ssl.FILETYPE_PEM).keyHash() == both.privateKey.keyHash()
+    request = both.privateKey.requestObject(ssl.DN(CN="localhost")).dump(ssl.FILETYPE_PEM)
+    assert ssl.CertificateRequest.load(request.decode("ascii"), ssl.FILETYPE_PEM).getSubject().CN == b"localhost"
+    with pytest.raises(ValueError, match="PEM text must be ASCII"):
+        ssl.Certificate.loadPEM("-----BEGIN CERTIFICATE-----\ncaf\u00e9\n")
 
 
 def test_privateCertificateLoadPEM(certs: Certs) -> None:

@@ -10,10 +10,10 @@ Rules: everything here reads ``self.transport`` (the transport carrying the
 ciphertext) and nothing else; an attribute that transport lacks raises
 ``AttributeError``, as it would there.
 
-Discussion: why not ``__getattr__``.  Twisted's TLS transport is a
+Discussion: why not ``__getattr__``.  Twisted's TLS transport (what
+``connectSSL``, ``listenSSL`` and the TLS endpoints give a protocol) is a
 ``ProtocolWrapper``, whose ``__getattr__`` hands whatever it lacks to the
-transport below, and a ``connectSSL`` transport on Twisted *is* the TCP
-transport; so ``self.transport.connector`` works there.  But a class with
+transport below, so ``self.transport.connector`` works there.  But a class with
 ``__getattr__`` loses CPython's fast attribute reads on every instance --
 every ``self._...`` on the TLS data path (measured here: attribute reads
 about 1.6 times slower).  So the attributes Twisted programs use are

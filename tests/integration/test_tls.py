@@ -147,8 +147,8 @@ def test_connectSSLEcho(reactor: Any, certs: Certs, port: Any) -> None:
 
 
 def test_connectSSLTransportHasTheTCPAttributes(reactor: Any, certs: Certs, port: Any) -> None:
-    """What Twisted programs read on a connectSSL transport (on Twisted it is the TCP
-    transport itself) is there on the TLS layer: connector, socket, fileno()."""
+    """What Twisted programs read on a connectSSL transport (Twisted's TLS wrapper hands
+    it over from the TCP transport) is there on plait's: connector, socket, fileno()."""
     client = TLSRecorder()
     seen: dict[str, Any] = {}
 

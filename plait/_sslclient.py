@@ -214,6 +214,7 @@ class DefaultOpenSSLContextFactory(ContextFactory):
         if self._context is None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
+            context.options |= ssl.OP_NO_RENEGOTIATION
             context.load_cert_chain(self.certificateFileName, self.privateKeyFileName)
             self._context = context
 
@@ -234,6 +235,7 @@ class ClientContextFactory:
         """A new client context: TLS 1.2 or newer, no certificate or host name check."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.options |= ssl.OP_NO_RENEGOTIATION
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context

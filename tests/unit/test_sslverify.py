@@ -343,6 +343,9 @@ def test_oldContextFactories(certs: Certs) -> None:
     assert ssl.ClientContextFactory.isClient == 1 and ssl.ContextFactory.isClient == 0
     factory = ssl.DefaultOpenSSLContextFactory(str(certs.serverKeyFile), str(certs.serverCertFile))
     assert factory.getContext() is factory.getContext()
+    # Renegotiation is refused by these contexts too (every context plait builds).
+    assert context.options & stdssl.OP_NO_RENEGOTIATION
+    assert factory.getContext().options & stdssl.OP_NO_RENEGOTIATION
 
 
 def test_contextForServerNameFailureIsLoggedAndRefused(certs: Certs, loggedErrors: Any) -> None:

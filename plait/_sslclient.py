@@ -286,8 +286,17 @@ def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Callable[[Any]
         raise TypeError(f"{contextFactory!r}.getContext() must return an ssl.SSLContext, not {kind.__name__}")
     wanted = ssl.PROTOCOL_TLS_CLIENT if isClient else ssl.PROTOCOL_TLS_SERVER
     if context.protocol not in (wanted, ssl.PROTOCOL_TLS):
-        side = "client" if isClient else "server"
-        raise TypeError(f"{contextFactory!r}.getContext() returned a context for the other side; a {side} needs one")
+        # DefaultOpenSSLContextFactory, say, handed to connectSSL: Twisted's
+        # pyOpenSSL context serves either side, the standard library's one.
+        if isClient:
+            raise TypeError(
+                f"{contextFactory!r}.getContext() returned a server context, and a client needs a client one: "
+                "use plait.ssl.optionsForClientTLS(hostname), with clientCertificate= to present a certificate"
+            )
+        raise TypeError(
+            f"{contextFactory!r}.getContext() returned a client context, and a server needs a server one: "
+            "use plait.ssl.CertificateOptions(privateKey=..., certificate=...) or PrivateCertificate.options()"
+        )
     if isClient and context.verify_mode == ssl.CERT_NONE:
         _warnUnverified(contextFactory)
 

@@ -37,6 +37,12 @@ class AskOnce(LineReceiver):
             self.answer.callback(line)
             self.transport.loseConnection()
 
+    def connectionLost(self, reason):
+        # Closed before the echo came: fail the answer, or whoever awaits
+        # it would wait for ever.
+        if not self.answer.called:
+            self.answer.errback(reason)
+
 
 async def ask(endpoint, question):
     protocol = await connectProtocol(endpoint, AskOnce(question))

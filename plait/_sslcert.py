@@ -53,6 +53,7 @@ from plait._sslkeys import (
     _crypto,
     _pem,
     _pemBlocks,
+    _pemBytes,
 )
 from plait.error import CertificateError, VerifyError
 
@@ -230,9 +231,11 @@ def _checkDER(der: bytes) -> None:
         raise ValueError(f"not a valid X.509 certificate: {e.reason or e}") from None
 
 
-def _certificateDER(data: bytes, format: int) -> bytes:
+def _certificateDER(data: bytes | str, format: int) -> bytes:
     """The DER bytes of the (first) certificate in ``data``, checked readable."""
     _checkFormat(format)
+    if format == FILETYPE_PEM:
+        data = _pemBytes(data)  # text too, as on Twisted
     if not isinstance(data, bytes):
         raise TypeError(f"certificate data must be bytes, not {type(data).__name__}")
     if format == FILETYPE_PEM:
@@ -279,7 +282,7 @@ class Certificate(CertBase):
     __hash__ = None  # type: ignore[assignment]  # equal by value and mutable, as Twisted's
 
     @classmethod
-    def load(cls, requestData: bytes, format: int = FILETYPE_ASN1, args: tuple[Any, ...] = ()) -> Any:
+    def load(cls, requestData: bytes | str, format: int = FILETYPE_ASN1, args: tuple[Any, ...] = ()) -> Any:
         """A certificate from DER (``FILETYPE_ASN1``, the default) or PEM data.
 
         Raises ``ValueError`` if the data holds no readable certificate.
@@ -287,7 +290,7 @@ class Certificate(CertBase):
         return cls(_certificateDER(requestData, format), *args)
 
     @classmethod
-    def loadPEM(cls, data: bytes) -> Any:
+    def loadPEM(cls, data: bytes | str) -> Any:
         """A certificate from PEM data (the first certificate in it)."""
         return cls.load(data, FILETYPE_PEM)
 
@@ -308,9 +311,12 @@ class Certificate(CertBase):
         peer sent no certificate.
         """
         get = getattr(transport, "getPeerCertificate", None)
+        try:
+            cert = None if get is None else get()
+        except RuntimeError:  # a TCP connection that never called startTLS
+            get = None
         if get is None:
             raise CertificateError(f"non-TLS transport {transport!r} did not have peer certificate")
-        cert = get()
         if cert is None:
             raise CertificateError(f"TLS transport {transport!r} did not have peer certificate")
         return cls(cert)
@@ -370,12 +376,14 @@ class CertificateRequest(CertBase):
         self._parsed = original
 
     @classmethod
-    def load(cls, requestData: bytes, requestFormat: int = FILETYPE_ASN1) -> CertificateRequest:
+    def load(cls, requestData: bytes | str, requestFormat: int = FILETYPE_ASN1) -> CertificateRequest:
         """A request from DER or PEM; ``VerifyError`` if its self-signature is bad."""
         x509 = _crypto("CertificateRequest.load")
         _checkFormat(requestFormat)
-        loader = x509.load_der_x509_csr if requestFormat == FILETYPE_ASN1 else x509.load_pem_x509_csr
-        req = loader(requestData)
+        if requestFormat == FILETYPE_ASN1:
+            req = x509.load_der_x509_csr(requestData)
+        else:
+            req = x509.load_pem_x509_csr(_pemBytes(requestData))
         if not req.is_signature_valid:
             raise VerifyError(f"Can't verify that request for {req.subject!r} is self-signed.")
         return cls(req)
@@ -412,7 +420,7 @@ class PrivateCertificate(Certificate):
         return certificate
 
     @classmethod
-    def load(cls, data: bytes, privateKey: Any, format: int = FILETYPE_ASN1) -> Any:  # type: ignore[override]
+    def load(cls, data: bytes | str, privateKey: Any, format: int = FILETYPE_ASN1) -> Any:  # type: ignore[override]
         """The certificate in ``data`` with ``privateKey``; ``VerifyError`` if they do not match."""
         return cls(_certificateDER(data, format))._setPrivateKey(privateKey)
 
@@ -424,7 +432,7 @@ class PrivateCertificate(Certificate):
         return self.dump(FILETYPE_PEM) + self.privateKey.dump(FILETYPE_PEM)
 
     @classmethod
-    def loadPEM(cls, data: bytes) -> Any:
+    def loadPEM(cls, data: bytes | str) -> Any:
         """Certificate *and* private key from one PEM blob (either order)."""
         return cls.load(data, KeyPair.load(data, FILETYPE_PEM), FILETYPE_PEM)
 

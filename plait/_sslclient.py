@@ -214,6 +214,7 @@ class DefaultOpenSSLContextFactory(ContextFactory):
         if self._context is None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
+            context.options |= ssl.OP_NO_RENEGOTIATION
             context.load_cert_chain(self.certificateFileName, self.privateKeyFileName)
             self._context = context
 
@@ -234,6 +235,7 @@ class ClientContextFactory:
         """A new client context: TLS 1.2 or newer, no certificate or host name check."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.options |= ssl.OP_NO_RENEGOTIATION
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
@@ -284,8 +286,17 @@ def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Callable[[Any]
         raise TypeError(f"{contextFactory!r}.getContext() must return an ssl.SSLContext, not {kind.__name__}")
     wanted = ssl.PROTOCOL_TLS_CLIENT if isClient else ssl.PROTOCOL_TLS_SERVER
     if context.protocol not in (wanted, ssl.PROTOCOL_TLS):
-        side = "client" if isClient else "server"
-        raise TypeError(f"{contextFactory!r}.getContext() returned a context for the other side; a {side} needs one")
+        # DefaultOpenSSLContextFactory, say, handed to connectSSL: Twisted's
+        # pyOpenSSL context serves either side, the standard library's one.
+        if isClient:
+            raise TypeError(
+                f"{contextFactory!r}.getContext() returned a server context, and a client needs a client one: "
+                "use plait.ssl.optionsForClientTLS(hostname), with clientCertificate= to present a certificate"
+            )
+        raise TypeError(
+            f"{contextFactory!r}.getContext() returned a client context, and a server needs a server one: "
+            "use plait.ssl.CertificateOptions(privateKey=..., certificate=...) or PrivateCertificate.options()"
+        )
     if isClient and context.verify_mode == ssl.CERT_NONE:
         _warnUnverified(contextFactory)
 

@@ -53,11 +53,22 @@ _PEM_BLOCK = re.compile(
 )
 
 
-def _pemBlocks(data: bytes, kind: Callable[[bytes], bool]) -> list[tuple[bytes, bytes]]:
-    """Every ``(label, base64 body)`` PEM block of ``data`` whose label ``kind`` accepts."""
+def _pemBytes(data: bytes | str) -> bytes:
+    """PEM data as bytes: text is accepted too (ASCII), as pyOpenSSL accepts it, so a
+    PEM file read in text mode loads as it does on Twisted."""
+    if isinstance(data, str):
+        try:
+            return data.encode("ascii")
+        except UnicodeEncodeError as e:
+            raise ValueError(f"PEM text must be ASCII: {e}") from None
     if not isinstance(data, bytes):
-        raise TypeError(f"PEM data must be bytes, not {type(data).__name__}")
-    return [(m.group(1), m.group(2)) for m in _PEM_BLOCK.finditer(data) if kind(m.group(1))]
+        raise TypeError(f"PEM data must be bytes or text, not {type(data).__name__}")
+    return data
+
+
+def _pemBlocks(data: bytes | str, kind: Callable[[bytes], bool]) -> list[tuple[bytes, bytes]]:
+    """Every ``(label, base64 body)`` PEM block of ``data`` whose label ``kind`` accepts."""
+    return [(m.group(1), m.group(2)) for m in _PEM_BLOCK.finditer(_pemBytes(data)) if kind(m.group(1))]
 
 
 def _pem(label: str, der: bytes) -> bytes:
@@ -190,12 +201,14 @@ class KeyPair(PublicKey):
         return self.original.public_key()
 
     @classmethod
-    def load(cls, data: bytes, format: int = FILETYPE_ASN1) -> KeyPair:
+    def load(cls, data: bytes | str, format: int = FILETYPE_ASN1) -> KeyPair:
         """A key from DER (``FILETYPE_ASN1``, the default; needs ``cryptography``) or PEM."""
         _checkFormat(format)
         if format == FILETYPE_PEM:
-            pair = cls(data)
+            pair = cls(_pemBytes(data))
         else:
+            if not isinstance(data, bytes):
+                raise TypeError(f"DER key data must be bytes, not {type(data).__name__}")
             _crypto("KeyPair.load(FILETYPE_ASN1)")
             from cryptography.hazmat.primitives.serialization import (
                 load_der_private_key,
@@ -309,33 +322,84 @@ class KeyPair(PublicKey):
         secondsToExpiry: int = _ONE_YEAR,
         digestAlgorithm: str = "sha256",
     ) -> Certificate:
-        """Issue a certificate for ``requestObject``'s subject and key, valid from now."""
+        """Issue a certificate for ``requestObject``'s subject and key, valid from now.
+
+        The certificate is an end entity's (no basicConstraints): it can
+        serve TLS or identify a client, not sign other certificates.
+        """
+        return self._issue(issuerDistinguishedName, requestObject, serialNumber, secondsToExpiry, digestAlgorithm)
+
+    def selfSignedCert(self, serialNumber: int, **kw: str | bytes) -> PrivateCertificate:
+        """A ``PrivateCertificate`` signed by this key for the subject ``DN(**kw)``.
+
+        It is a certificate authority (basicConstraints ``CA:TRUE``), so the
+        certificates this key then signs (``signRequestObject``) verify
+        against it; it also serves TLS itself, trusted as its own root.
+        """
+        from plait._sslcert import DN, PrivateCertificate
+
+        dn = DN(**kw)
+        cert = self._issue(dn, self.requestObject(dn), serialNumber, _ONE_YEAR, "sha256", authority=True)
+        return PrivateCertificate.fromCertificateAndKeyPair(cert, self)
+
+    def _issue(
+        self,
+        issuer: DistinguishedName,
+        requestObject: CertificateRequest,
+        serialNumber: int,
+        secondsToExpiry: int,
+        digestAlgorithm: str,
+        authority: bool = False,
+    ) -> Certificate:
+        """Sign ``requestObject`` as ``issuer``: an end entity's certificate, or
+        (``authority``) a self-signed certificate authority's.
+
+        Discussion: why not Twisted's version 1 certificates.  Twisted's
+        carry no extensions, and OpenSSL takes a self-signed v1 certificate
+        for an authority, so Twisted's "make a CA, sign a server
+        certificate, trust the CA" pattern verifies.  plait's certificates
+        are v3, as they must be to carry the subjectAltName that plait's
+        host name rule needs, and OpenSSL takes a v3 certificate for an
+        authority only if its basicConstraints say ``CA:TRUE`` (otherwise:
+        "invalid CA certificate").  So an authority gets basicConstraints
+        and a keyUsage that lets it sign certificates *and* serve TLS itself
+        (Twisted's self-signed server pattern); every certificate gets the
+        key identifiers strict verifiers (``VERIFY_X509_STRICT``, the
+        default of Python 3.13's ``ssl.create_default_context``) ask for.
+        """
         from plait._sslcert import Certificate
 
         x509 = _crypto("KeyPair.signRequestObject")
         request = requestObject.original
+        publicKey = request.public_key()
         now = datetime.datetime.now(datetime.UTC)
         builder = (
             x509.CertificateBuilder()
             .subject_name(request.subject)
-            .issuer_name(issuerDistinguishedName._toX509Name())
-            .public_key(request.public_key())
+            .issuer_name(issuer._toX509Name())
+            .public_key(publicKey)
             .serial_number(serialNumber)
             .not_valid_before(now - datetime.timedelta(minutes=1))
             .not_valid_after(now + datetime.timedelta(seconds=secondsToExpiry))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(publicKey), critical=False)
         )
+        if authority:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            usage = x509.KeyUsage(
+                digital_signature=True, content_commitment=False,
+                key_encipherment=isinstance(publicKey, rsa.RSAPublicKey), data_encipherment=False,
+                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+            )
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            builder = builder.add_extension(usage, critical=True)
+        else:
+            issuerKey = self.original.public_key()
+            builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuerKey), critical=False)
         subjectAltName = _altNameFor(requestObject.getSubject().get("commonName"))
         if subjectAltName is not None:
             builder = builder.add_extension(subjectAltName, critical=False)
         return Certificate(builder.sign(self.original, _hashAlgorithm(digestAlgorithm)))
-
-    def selfSignedCert(self, serialNumber: int, **kw: str | bytes) -> PrivateCertificate:
-        """A ``PrivateCertificate`` signed by this key for the subject ``DN(**kw)``."""
-        from plait._sslcert import DN, PrivateCertificate
-
-        dn = DN(**kw)
-        cert = self.signRequestObject(dn, self.requestObject(dn), serialNumber)
-        return PrivateCertificate.fromCertificateAndKeyPair(cert, self)
 
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"

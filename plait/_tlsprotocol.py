@@ -28,6 +28,12 @@ Rules:
   handshake never delivers a byte: ``connectionLost`` gets the reason (a
   ``plait.ssl.VerificationError``, an ``ssl.SSLError``, a ``TimeoutError``
   from ``handshakeTimeout``, or ``ConnectionLost`` if the peer hung up).
+* An exception from ``handshakeCompleted`` ends the connection as Twisted
+  ends a connection whose protocol raised: nothing more is sent or
+  delivered, the transport is closed, ``connectionLost`` gets the
+  exception.  It is reported once: a TLS endpoint waiting for the handshake
+  fails with it, else it is logged ("Unhandled Error", as the reactor
+  logs an exception from ``dataReceived``).
 * Writes made before the handshake completes are held (a streaming
   producer is paused past ``bufferSize``) and sent encrypted after it; they
   are never sent in clear and are dropped if the handshake fails.
@@ -73,6 +79,7 @@ from zope.interface import implementer
 from plait import error, log
 from plait._sslcert import Certificate
 from plait._sslverify import _verificationError
+from plait._tlstransport import _TransportBelow
 from plait.defer import Deferred, fail, succeed
 from plait.failure import Failure
 from plait.interfaces import (
@@ -85,7 +92,7 @@ from plait.interfaces import (
     ISSLTransport,
     ISystemHandle,
 )
-from plait.protocol import Protocol, connectionDone
+from plait.protocol import connectionDone
 
 if TYPE_CHECKING:
     from plait.tls import TLSMemoryBIOFactory
@@ -157,11 +164,12 @@ class _ProducerMembrane:
 
 
 @implementer(ISSLTransport, INegotiated, ISystemHandle, IConsumer, IPushProducer, IHalfCloseableProtocol)
-class TLSMemoryBIOProtocol(Protocol):
+class TLSMemoryBIOProtocol(_TransportBelow):
     """TLS over ``self.transport`` for ``self.wrappedProtocol`` (see the module docstring).
 
     To the transport below it is a protocol; to the application's protocol
-    it is the transport (``ISSLTransport``).
+    it is the transport (``ISSLTransport``); what TLS has no part in
+    (addresses, TCP options, ``connector``...) is ``_TransportBelow``'s.
     """
 
     #: Plaintext held during the handshake before a streaming producer is paused.
@@ -178,6 +186,7 @@ class TLSMemoryBIOProtocol(Protocol):
     _halfClose = False  # loseWriteConnection (not loseConnection) closes our side
     _peerEnded = False  # the peer closed first: close without waiting for a producer
     _aborted = False
+    _established = False  # the handshake and verification succeeded (stays True)
     _readPaused = False
     _reason: Failure | None = None  # why TLS failed, reported instead of the transport's
     _timer: Any = None  # handshake timeout, then close_notify timeout
@@ -255,13 +264,22 @@ class TLSMemoryBIOProtocol(Protocol):
                 self._failTLS(problem)
                 return False
         self._setPhase(_OPEN)
+        self._established = True
         self._cancelTimer()
         if self._pausedByUs:
             self._pausedByUs = False
             self._updateProducer()
         wrapped = self.wrappedProtocol
         if IHandshakeListener.providedBy(wrapped):
-            wrapped.handshakeCompleted()
+            try:
+                wrapped.handshakeCompleted()
+            except Exception:  # noqa: BLE001 - the application's bug: see the module docstring
+                self._reason = Failure()
+                if not self._waiters:  # else the TLS endpoint's Deferred fails with it
+                    log.err(self._reason, "Unhandled Error", system=self.logPrefix())
+                self._outgoing.read()  # as on Twisted, what the handshake left is not sent
+                self._failTLS(self._reason.value)
+                return False
         waiters, self._waiters = self._waiters, None
         for waiter in waiters or ():
             waiter.callback(None)
@@ -653,8 +671,9 @@ class TLSMemoryBIOProtocol(Protocol):
     # -- what the application may ask -------------------------------------------
 
     def getPeerCertificate(self) -> Certificate | None:
-        """The peer's certificate (``plait.ssl.Certificate``), or None before the handshake."""
-        if self._phase is not _OPEN:
+        """The peer's certificate (``plait.ssl.Certificate``): None until the handshake
+        and verification succeeded; still there in ``connectionLost``, as in Twisted."""
+        if not self._established:
             return None
         der = self._tls.getpeercert(binary_form=True)
         return None if der is None else Certificate(der)
@@ -675,24 +694,6 @@ class TLSMemoryBIOProtocol(Protocol):
     def getHandle(self) -> ssl.SSLObject:
         """The ``ssl.SSLObject`` doing the work (Twisted returns pyOpenSSL's Connection)."""
         return self._tls
-
-    def getHost(self) -> Any:
-        return self.transport.getHost()
-
-    def getPeer(self) -> Any:
-        return self.transport.getPeer()
-
-    def getTcpNoDelay(self) -> bool:
-        return bool(self.transport.getTcpNoDelay())
-
-    def setTcpNoDelay(self, enabled: bool) -> None:
-        self.transport.setTcpNoDelay(enabled)
-
-    def getTcpKeepAlive(self) -> bool:
-        return bool(self.transport.getTcpKeepAlive())
-
-    def setTcpKeepAlive(self, enabled: bool) -> None:
-        self.transport.setTcpKeepAlive(enabled)
 
 
 def _globalClock() -> Any:

@@ -48,10 +48,13 @@ __all__ = ["BufferingTLSTransport", "TLSMemoryBIOFactory", "TLSMemoryBIOProtocol
 # --- startTLS on a TCP connection ------------------------------------------------------
 
 #: The ITransport/IConsumer/IProducer methods that, after ``startTLS``, the
-#: application's calls on the connection must reach the TLS layer through.
+#: application's calls on the connection must reach the TLS layer through;
+#: then ``getHandle`` (the ``ssl.SSLObject`` from then on, as Twisted's is
+#: the TLS connection) and what ``Certificate.hostFromTransport`` reads.
 _ROUTED = (
     "write", "writeSequence", "loseConnection", "loseWriteConnection", "abortConnection",
     "registerProducer", "unregisterProducer", "pauseProducing", "resumeProducing", "stopProducing",
+    "getHandle", "_getHostCertificate",
 )
 
 
@@ -84,6 +87,9 @@ class _RawTransport:
 
     def resumeProducing(self) -> None:
         self._class.resumeProducing(self._connection)
+
+    def getHandle(self) -> Any:
+        return self._class.getHandle(self._connection)  # the socket
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)  # getPeer, getHost, socket options

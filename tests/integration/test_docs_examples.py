@@ -72,6 +72,44 @@ def test_endpointStringsReportsARefusal() -> None:
     assert result.stdout.startswith("failed: ")
 
 
+def test_endpointStringsReportsAServerThatHangsUpFirst() -> None:
+    """A server that accepts and closes before echoing: AskOnce fails its answer in
+    connectionLost, so the program reports it and ends instead of waiting for ever."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    from tests.integration.test_examples import ENV, ROOT
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def hangUp() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.close()
+
+    thread = threading.Thread(target=hangUp, daemon=True)
+    thread.start()
+    try:
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLES / "endpoint_strings.py"), "127.0.0.1", str(listener.getsockname()[1])],
+            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=20, check=False,
+        )
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("failed: "), result.stdout
+    assert "Unhandled" not in result.stderr, result.stderr
+
+
 def test_clientServiceConnectsThreeTimes(droppingServer: Server) -> None:
     result = _run(str(EXAMPLES / "client_service.py"), "127.0.0.1", droppingServer.port, "3")
     assert result.returncode == 0, result.stderr

@@ -146,6 +146,26 @@ def test_connectSSLEcho(reactor: Any, certs: Certs, port: Any) -> None:
     assert client.reasons[0].check(error.ConnectionDone)
 
 
+def test_connectSSLTransportHasTheTCPAttributes(reactor: Any, certs: Certs, port: Any) -> None:
+    """What Twisted programs read on a connectSSL transport (Twisted's TLS wrapper hands
+    it over from the TCP transport) is there on plait's: connector, socket, fileno()."""
+    client = TLSRecorder()
+    seen: dict[str, Any] = {}
+
+    def handshake(p: Any) -> None:
+        skt = p.transport.socket
+        seen.update(connector=p.transport.connector, socket=skt, fileno=p.transport.fileno(), socketFileno=skt.fileno())
+        p.transport.loseConnection()
+
+    client.onHandshake = handshake
+    connector = reactor.connectSSL("127.0.0.1", port.getHost().port, ClientFactory.forProtocol(lambda: client),
+                                   certs.clientOptions())
+    _until(reactor, lambda: client.lost)
+    assert seen["connector"] is connector
+    assert isinstance(seen["socket"], socket.socket)
+    assert seen["fileno"] == seen["socketFileno"] != -1
+
+
 def test_clientCreatorConnectSSL(reactor: Any, certs: Certs, port: Any) -> None:
     """ClientCreator.connectSSL fires with the protocol (after connectionMade)."""
     creator = ClientCreator(reactor, TLSRecorder)
@@ -270,11 +290,68 @@ def test_startTLSServerSideAndInterfaces(reactor: Any, certs: Certs) -> None:
     ]
 
 
+def test_startTLSTransportIsTheTLSConnection(reactor: Any, certs: Certs) -> None:
+    """After startTLS, as on a connectSSL transport: getHandle() is the ssl.SSLObject
+    (the socket before it), and Certificate.hostFromTransport/peerFromTransport read
+    the certificates from the connection."""
+    import ssl as stdssl
+
+    from zope.interface import implementer
+
+    from plait.interfaces import IHandshakeListener
+
+    seen: dict[str, Any] = {}
+
+    @implementer(IHandshakeListener)
+    class Server(LineReceiver):
+        def lineReceived(self, line: bytes) -> None:
+            seen["before"] = self.transport.getHandle()
+            self.sendLine(b"GO")
+            self.transport.startTLS(certs.serverOptions())
+
+        def handshakeCompleted(self) -> None:
+            seen["server handle"] = self.transport.getHandle()
+            seen["server version"] = self.transport.getHandle().version()
+            seen["host certificate"] = ssl.Certificate.hostFromTransport(self.transport)
+
+    @implementer(IHandshakeListener)
+    class Client(LineReceiver):
+        def connectionMade(self) -> None:
+            self.sendLine(b"STARTTLS")
+
+        def lineReceived(self, line: bytes) -> None:
+            self.transport.startTLS(certs.clientOptions())
+
+        def handshakeCompleted(self) -> None:
+            seen["client handle"] = self.transport.getHandle()
+            seen["peer certificate"] = ssl.Certificate.peerFromTransport(self.transport)
+            self.transport.loseConnection()
+
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
+            done.callback(None)
+
+    done: Deferred[None] = Deferred()
+    listening = reactor.listenTCP(0, Factory.forProtocol(Server), interface="127.0.0.1")
+    reactor.connectTCP("127.0.0.1", listening.getHost().port, ClientFactory.forProtocol(Client))
+    runUntil(reactor, done)
+    _stop(reactor, listening)
+    assert isinstance(seen["before"], socket.socket)
+    assert isinstance(seen["server handle"], stdssl.SSLObject)
+    assert isinstance(seen["client handle"], stdssl.SSLObject)
+    assert seen["server version"] in ("TLSv1.2", "TLSv1.3")
+    assert seen["host certificate"] == seen["peer certificate"] == ssl.Certificate(certs.serverCert)
+
+
 def test_startTLSNeedsAnOpenConnection(reactor: Any, certs: Certs, port: Any) -> None:
-    """startTLS on a closing transport raises RuntimeError; getPeerCertificate before it too."""
+    """startTLS on a closing transport raises RuntimeError; getPeerCertificate before it too,
+    and Certificate.peerFromTransport/hostFromTransport raise Twisted's CertificateError."""
     protocol = runUntil(reactor, ClientCreator(reactor, Protocol).connectTCP("127.0.0.1", port.getHost().port))
     with pytest.raises(RuntimeError, match="not a TLS connection"):
         protocol.transport.getPeerCertificate()
+    with pytest.raises(ssl.CertificateError, match="non-TLS transport .* did not have peer certificate"):
+        ssl.Certificate.peerFromTransport(protocol.transport)
+    with pytest.raises(ssl.CertificateError, match="non-TLS transport .* did not have host certificate"):
+        ssl.Certificate.hostFromTransport(protocol.transport)
     assert protocol.transport.negotiatedProtocol is None
     protocol.transport.loseConnection()
     with pytest.raises(RuntimeError, match="needs an open connection"):
@@ -477,6 +554,60 @@ def test_pythonTLSServerWithClientCertificate(reactor: Any, certs: Certs) -> Non
     assert client.data == b"echo: ping\n"
     assert server.peerCertificate is not None
     assert ("email", "client@plait.test") in server.peerCertificate["subjectAltName"]
+
+
+class RaisingListener(TLSRecorder):
+    def handshakeCompleted(self) -> None:
+        super().handshakeCompleted()
+        raise ZeroDivisionError("bug in handshakeCompleted")
+
+
+def test_handshakeCompletedRaisingFailsTheEndpoint(reactor: Any, certs: Certs, port: Any, loggedErrors: Any) -> None:
+    """Through each TLS client endpoint: the Deferred fails with the exception, which is
+    not also logged; the protocol's connectionLost gets it; the server sees the
+    connection end during the handshake."""
+    p = port.getHost().port
+    endpoints = [
+        clientFromString(reactor, f"tls:localhost:{p}:trustRoots={certs.directory}"),
+        clientFromString(reactor, f"ssl:127.0.0.1:{p}:caCertsDir={certs.directory}"),
+        wrapClientTLS(certs.clientOptions(), HostnameEndpoint(reactor, "localhost", p)),
+    ]
+    for endpoint in endpoints:
+        protocol = RaisingListener()
+        results: list[Any] = []
+        connectProtocol(endpoint, protocol).addBoth(results.append)
+        _until(reactor, lambda: results and protocol.lost)  # noqa: B023 - awaited in this iteration
+        assert results[0].check(ZeroDivisionError), (endpoint, results)
+        assert protocol.reasons[0].value is results[0].value
+    assert loggedErrors.flush() == []
+
+
+def test_handshakeCompletedRaisingIsLoggedOnceByConnectSSL(reactor: Any, certs: Certs, port: Any,
+                                                           loggedErrors: Any) -> None:
+    """With connectSSL (no endpoint waiting), as on Twisted: one "Unhandled Error",
+    and the connection ends with the exception as its reason."""
+    protocol = RaisingListener()
+    reactor.connectSSL("127.0.0.1", port.getHost().port, ClientFactory.forProtocol(lambda: protocol),
+                       certs.clientOptions())
+    _until(reactor, lambda: protocol.lost)
+    [logged] = loggedErrors.flush(ZeroDivisionError)
+    assert protocol.reasons[0].value is logged.value
+    assert loggedErrors.flush() == []
+
+
+def test_handshakeCompletedRaisingUnhandledDeferredReportsOnce(reactor: Any, certs: Certs, port: Any,
+                                                               loggedErrors: Any) -> None:
+    """An endpoint Deferred nobody adds an errback to reports the exception once, when
+    collected: "Unhandled error in Deferred", not also "Unhandled Error"."""
+    import gc
+
+    protocol = RaisingListener()
+    endpoint = clientFromString(reactor, f"tls:localhost:{port.getHost().port}:trustRoots={certs.directory}")
+    connectProtocol(endpoint, protocol)
+    _until(reactor, lambda: protocol.lost)
+    gc.collect()
+    assert len(loggedErrors.flush(ZeroDivisionError)) == 1
+    assert loggedErrors.flush() == []
 
 
 def test_factoryHearsTheTLSReason(reactor: Any, certs: Certs, port: Any) -> None:

@@ -163,6 +163,42 @@ def test_opensslClientVerifiesPlaitServer(reactor: Any, certs: Certs) -> None:
     assert listening.protocols[0].reasons[0].check(error.ConnectionDone)
 
 
+def test_plaitMadeAuthorityVerifiedByPlaitAndOpenSSL(reactor: Any, tmp_path: Path) -> None:
+    """Twisted's pattern with plait alone: a CA from ``selfSignedCert``, a server
+    certificate it signs, served with ``PrivateCertificate.options()`` and trusted
+    with ``optionsForClientTLS(trustRoot=ca)`` over loopback; ``openssl verify`` and
+    ``s_client`` accept the same chain."""
+    caKey = ssl.KeyPair.generate(ssl.TYPE_EC, 256)
+    ca = caKey.selfSignedCert(1, commonName="plait howto CA", organizationName="plait")
+    serverKey = ssl.KeyPair.generate()
+    request = serverKey.requestObject(ssl.DN(commonName="localhost"))
+    server = ssl.PrivateCertificate.fromCertificateAndKeyPair(ca.signRequestObject(request, 2), serverKey)
+    (tmp_path / "ca.pem").write_bytes(ssl.Certificate(ca).dumpPEM())
+    (tmp_path / "server.pem").write_bytes(ssl.Certificate(server).dumpPEM())
+
+    verified = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"), "-verify_hostname", "localhost",
+         "-purpose", "sslserver", "-x509_strict", str(tmp_path / "server.pem")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert verified.returncode == 0 and verified.stdout.strip().endswith(": OK"), verified.stdout + verified.stderr
+
+    listening = _serve(reactor, server.options())
+    try:
+        client = _connect(reactor, listening.getHost().port,
+                          ssl.optionsForClientTLS("localhost", trustRoot=ssl.Certificate(ca)), _sender(b"hello"))
+        opensslClient = OpensslClient(listening.getHost().port, "-CAfile", str(tmp_path / "ca.pem"),
+                                      "-verify_hostname", "localhost", "-verify_return_error", "-quiet")
+        opensslClient.send(b"from openssl\n")
+        output = _runClient(reactor, opensslClient, listening)
+    finally:
+        listening.close()
+    assert client.events[:2] == ["connectionMade", "handshakeCompleted"], client.reasons
+    assert client.data == b"plait says: hello"
+    assert client.reasons[0].check(error.ConnectionDone)
+    assert b"plait says: from openssl" in output
+
+
 def test_opensslClientALPNAndClientCertificate(reactor: Any, certs: Certs) -> None:
     """s_client offers ALPN and a client certificate; plait's server requires and sees it."""
     seen: dict[str, Any] = {}

@@ -69,6 +69,7 @@ LAYERS: dict[str, int] = {
     "_multicast": 3,  # udp's MulticastPort, served by udp
     "tls": 3,
     "_tlsprotocol": 3,  # TLSMemoryBIOProtocol, re-exported by tls
+    "_tlstransport": 3,  # what TLSMemoryBIOProtocol hands to the transport below
     "ssl": 3,
     "_ssl*": 3,  # the parts of plait.ssl (_sslcert, _sslkeys, _sslverify, _sslclient), used by tls too
     "process": 3,  # child processes: transports and reaping
@@ -145,6 +146,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("tls", "_ssl*"),
         ("tls", "_tlsprotocol"),
         ("_tlsprotocol", "_ssl*"),
+        ("_tlsprotocol", "_tlstransport"),
         ("endpoints", "_processendpoints"),
         ("_processendpoints", "_endpointgrammar"),
         ("process", "_process*"),

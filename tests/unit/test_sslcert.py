@@ -44,9 +44,11 @@ def test_loadPEMRejectsGarbage(data: bytes, message: str) -> None:
 
 
 def test_loadRejectsWrongTypesAndFormats() -> None:
-    """str data is a TypeError; an unknown format a ValueError."""
-    with pytest.raises(TypeError, match="must be bytes"):
-        ssl.Certificate.loadPEM("-----BEGIN CERTIFICATE-----")  # type: ignore[arg-type]
+    """Data that is neither bytes nor (PEM) text is a TypeError; an unknown format a ValueError."""
+    with pytest.raises(TypeError, match="must be bytes or text, not int"):
+        ssl.Certificate.loadPEM(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be bytes, not str"):
+        ssl.Certificate.load("DER is not text")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Unsupported format"):
         ssl.Certificate.load(b"", 99)
     with pytest.raises(ValueError, match="not a valid X.509 certificate"):
@@ -88,6 +90,58 @@ def test_selfSignedCertWorksWithOptionsForClientTLS() -> None:
     client, _server, pump, _ = tlsPair(cert.options(), ssl.optionsForClientTLS("localhost", ssl.Certificate(cert)))
     pump.flush()
     assert "handshakeCompleted" in client.events
+
+
+def test_selfSignedCertIsACertificateAuthority() -> None:
+    """selfSignedCert can sign: basicConstraints CA:TRUE and a keyUsage allowing
+    certificate signing (and TLS, for the self-signed server pattern); the
+    certificates it signs are end entities, identified by key."""
+    from cryptography import x509
+
+    caKey = ssl.KeyPair.generate(ssl.TYPE_EC, 256)
+    ca = caKey.selfSignedCert(1, commonName="plait test CA")
+    extensions = ca.original.extensions
+    constraints = extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and constraints.value.ca
+    usage = extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign and usage.crl_sign and usage.digital_signature
+    caKeyId = extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+
+    leaf = ca.signRequestObject(ssl.KeyPair.generate(ssl.TYPE_EC, 256).requestObject(ssl.DN(CN="localhost")), 2)
+    leafExtensions = leaf.original.extensions
+    with pytest.raises(x509.ExtensionNotFound):
+        leafExtensions.get_extension_for_class(x509.BasicConstraints)
+    assert leafExtensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier == caKeyId
+    rsa = ssl.KeyPair.generate(size=2048).selfSignedCert(3, CN="rsa CA").original.extensions
+    assert rsa.get_extension_for_class(x509.KeyUsage).value.key_encipherment
+
+
+def test_selfSignedCATrustedForWhatItSigned() -> None:
+    """Twisted's pattern: make a CA, sign a server certificate with it, trust the CA.
+    The handshake completes with the name checked (sans-IO pair)."""
+    caKey = ssl.KeyPair.generate(ssl.TYPE_EC, 256)
+    ca = caKey.selfSignedCert(1, commonName="plait test CA")
+    serverKey = ssl.KeyPair.generate(ssl.TYPE_EC, 256)
+    der = ca.signCertificateRequest(serverKey.certificateRequest(ssl.DN(commonName="localhost")), lambda dn: True, 2)
+    server = serverKey.newCertificate(der)
+    client, _server, pump, _ = tlsPair(server.options(), ssl.optionsForClientTLS("localhost", trustRoot=ca))
+    pump.flush()
+    assert client.events[:2] == ["connectionMade", "handshakeCompleted"], client.reasons
+
+
+def test_pemTextLoadsAsOnTwisted(certs: Certs) -> None:
+    """PEM read in text mode loads, as pyOpenSSL (and so Twisted) allows; text that is
+    not ASCII is a ValueError naming the problem."""
+    leaf = certs.serverLeaf
+    certificate, key = leaf.cert_chain_pems[0].bytes(), leaf.private_key_pem.bytes()
+    assert ssl.Certificate.loadPEM(certificate.decode("ascii")) == ssl.Certificate(certs.serverCert)
+    both = ssl.PrivateCertificate.loadPEM((certificate + key).decode("ascii"))
+    assert both.privateKey.keyHash() == certs.serverCert.privateKey.keyHash()
+    assert ssl.KeyPair.load(key.decode("ascii"), ssl.FILETYPE_PEM).keyHash() == both.privateKey.keyHash()
+    request = both.privateKey.requestObject(ssl.DN(CN="localhost")).dump(ssl.FILETYPE_PEM)
+    assert ssl.CertificateRequest.load(request.decode("ascii"), ssl.FILETYPE_PEM).getSubject().CN == b"localhost"
+    with pytest.raises(ValueError, match="PEM text must be ASCII"):
+        ssl.Certificate.loadPEM("-----BEGIN CERTIFICATE-----\ncaf\u00e9\n")
 
 
 def test_privateCertificateLoadPEM(certs: Certs) -> None:

@@ -23,6 +23,7 @@ from plait.interfaces import (
     IOpenSSLServerConnectionCreator,
     IOpenSSLTrustRoot,
 )
+from plait.protocol import Factory
 from tests.tlshelpers import Certs
 
 
@@ -343,6 +344,16 @@ def test_oldContextFactories(certs: Certs) -> None:
     assert ssl.ClientContextFactory.isClient == 1 and ssl.ContextFactory.isClient == 0
     factory = ssl.DefaultOpenSSLContextFactory(str(certs.serverKeyFile), str(certs.serverCertFile))
     assert factory.getContext() is factory.getContext()
+    # A server context for a client (and the reverse): TypeError naming what to use.
+    from plait.tls import TLSMemoryBIOFactory
+
+    with pytest.raises(TypeError, match=r"returned a server context, .*optionsForClientTLS\(hostname\), with clientCertificate="):
+        TLSMemoryBIOFactory(factory, True, Factory())
+    with pytest.raises(TypeError, match=r"returned a client context, .*CertificateOptions\(privateKey=..., certificate=...\)"):
+        TLSMemoryBIOFactory(ssl.ClientContextFactory(), False, Factory())
+    # Renegotiation is refused by these contexts too (every context plait builds).
+    assert context.options & stdssl.OP_NO_RENEGOTIATION
+    assert factory.getContext().options & stdssl.OP_NO_RENEGOTIATION
 
 
 def test_contextForServerNameFailureIsLoggedAndRefused(certs: Certs, loggedErrors: Any) -> None:

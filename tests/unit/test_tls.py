@@ -24,7 +24,7 @@ from plait.interfaces import (
     IPushProducer,
     ISSLTransport,
 )
-from plait.protocol import Factory, Protocol
+from plait.protocol import Factory, Protocol, connectionDone
 from plait.task import Clock
 from plait.testing import StringTransport
 from plait.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
@@ -108,6 +108,25 @@ def test_getPeerCertificate(certs: Certs) -> None:
     with pytest.raises(error.CertificateError):
         ssl.Certificate.peerFromTransport(server.transport)
     assert ssl.Certificate.hostFromTransport(server.transport) == ssl.Certificate(certs.serverCert)
+
+
+def test_peerCertificateStillReadableInConnectionLost(certs: Certs) -> None:
+    """As on Twisted, connectionLost may still ask who the peer was (to log it, say);
+    a peer whose certificate failed verification has none to show."""
+    seen: list[Any] = []
+
+    class Remembering(TLSRecorder):
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
+            seen.append(self.transport.getPeerCertificate())
+            super().connectionLost(reason)
+
+    client = Remembering()
+    client.onHandshake = lambda p: p.transport.loseConnection()
+    tlsPair(certs.serverOptions(), certs.clientOptions(), client=client)[2].flush()
+    refused = Remembering()
+    tlsPair(certs.serverOptions(), certs.clientOptions("wrong.example"), client=refused)[2].flush()
+    assert client.lost and refused.lost
+    assert seen == [ssl.Certificate(certs.serverCert), None]
 
 
 def test_noPeerCertificateBeforeTheHandshake(certs: Certs) -> None:
@@ -766,3 +785,59 @@ def test_unverifiedCertificateOptionsClientIsLogged(certs: Certs, caplog: pytest
         TLSMemoryBIOFactory(certs.serverOptions(), False, Factory(), Clock())
     assert not [r for r in caplog.records if "NOT verified" in r.getMessage()]
 
+
+
+class RaisingListener(TLSRecorder):
+    """An IHandshakeListener whose handshakeCompleted has a bug."""
+
+    def handshakeCompleted(self) -> None:
+        super().handshakeCompleted()
+        raise ZeroDivisionError("bug in handshakeCompleted")
+
+
+def test_handshakeCompletedRaisingIsLoggedOnceAndEndsTheConnection(certs: Certs, loggedErrors: Any) -> None:
+    """As on Twisted (the exception leaves dataReceived; the reactor logs it and drops the
+    connection): one "Unhandled Error", nothing more sent or delivered, the transport
+    closed, and connectionLost gets the exception."""
+    client = RaisingListener()
+    client.onConnectionMade = lambda p: p.transport.write(b"never sent")
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions(), client=client)
+    shuttle.toServer()
+    shuttle.toClient()  # the server's flight: the client's handshake completes, and it raises
+    [failure] = loggedErrors.flush(ZeroDivisionError)
+    assert shuttle.clientWire.disconnecting
+    assert shuttle.clientWire.value() == b""  # not even the client's Finished
+    client.transport.write(b"after the bug")
+    shuttle.clock.advance(0)
+    assert shuttle.clientWire.value() == b""
+    shuttle.clientTLS.connectionLost(Failure(error.ConnectionDone()))
+    assert client.reasons[0].value is failure.value
+    assert client.events == ["connectionMade", "handshakeCompleted", "connectionLost"]
+    assert "handshakeCompleted" not in shuttle.server.events
+
+
+def test_handshakeCompletedRaisingFailsTheWaitingEndpoint(certs: Certs, loggedErrors: Any) -> None:
+    """A TLS endpoint waiting for the handshake gets the exception as its failure,
+    instead of a log line (the Deferred reports it if nobody handles it)."""
+    from tests.helpers import failureResultOf
+
+    client = RaisingListener()
+    shuttle = Shuttle(certs.serverOptions(), certs.clientOptions(), client=client)
+    waiting = shuttle.clientTLS._whenHandshakeDone()
+    shuttle.toServer()
+    shuttle.toClient()
+    assert loggedErrors.flush() == []
+    shuttle.clientTLS.connectionLost(Failure(error.ConnectionDone()))
+    failure = failureResultOf(waiting, ZeroDivisionError)
+    assert client.reasons[0].value is failure.value
+
+
+def test_serverHandshakeCompletedRaisingIsLoggedOnce(certs: Certs, loggedErrors: Any) -> None:
+    """The server side too: logged once, its connection ends with the exception, the
+    client sees a connection lost without close_notify."""
+    server = RaisingListener()
+    client, server, pump, _ = tlsPair(certs.serverOptions(), certs.clientOptions(), server=server)
+    pump.flush()
+    assert len(loggedErrors.flush(ZeroDivisionError)) == 1
+    assert server.reasons[0].check(ZeroDivisionError)
+    assert client.reasons[0].check(error.ConnectionLost)

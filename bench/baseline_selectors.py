@@ -269,7 +269,9 @@ def client(spec: dict[str, Any]) -> dict[str, Any]:
     loop.run(spec["timeout"])
     if run.done != run.connections:
         raise BenchFailure(f"finished {run.done} of {run.connections}")
-    return {"elapsed": run.endTime - start, "ops": run.rounds * run.connections}
+    # start and end: the multicore runner adds up several load generators.
+    return {"elapsed": run.endTime - start, "ops": run.rounds * run.connections,
+            "start": start, "end": run.endTime}
 
 
 # ---------------------------------------------------------------- timers

@@ -2,7 +2,11 @@
 
 Default reactor (``from twisted.internet import reactor``: epoll on Linux),
 ``Protocol``/``Factory``/``ClientFactory``, ``reactor.connectTCP`` and
-``listenTCP``, a streaming push producer for the stream workload.
+``listenTCP`` (``connectSSL``/``listenSSL`` with ``optionsForClientTLS`` and
+``PrivateCertificate.options()`` when the spec asks for TLS), a streaming
+push producer for the stream workload.  The newer workloads (bulk echo,
+scale, multicore workers, processes) are in ``impl_twisted_more.py``,
+imported only by the children that run them.
 
 ``impl_plait.py`` runs this same file on plait, through plait's
 compatibility mode, so both frameworks do the same work.  See ``bench/common.py`` for the child process protocol.
@@ -65,13 +69,47 @@ class BenchServerFactory(protocol.Factory):
             reactor.stop()
 
 
+# ---------------------------------------------------------------- transports
+
+
+def listen(spec: dict[str, Any], factory: Any) -> Any:
+    """Listen on an ephemeral loopback port, over TLS if the spec says so."""
+    if "tls" in spec:
+        from twisted.internet import ssl
+
+        with open(spec["tls"]["server"], "rb") as f:
+            options = ssl.PrivateCertificate.loadPEM(f.read()).options()
+        return reactor.listenSSL(0, factory, options, backlog=spec["backlog"], interface=HOST)
+    return reactor.listenTCP(0, factory, backlog=spec["backlog"], interface=HOST)
+
+
+_clientOptions: list[Any] = []  # one TLS client options object per process
+
+
+def connect(spec: dict[str, Any], port: int, factory: Any) -> Any:
+    """Connect to ``port`` on loopback, over TLS if the spec says so."""
+    if "tls" not in spec:
+        return reactor.connectTCP(HOST, port, factory)
+    if not _clientOptions:
+        from twisted.internet import ssl
+
+        with open(spec["tls"]["ca"], "rb") as f:
+            ca = ssl.Certificate.loadPEM(f.read())
+        _clientOptions.append(ssl.optionsForClientTLS(spec["tls"]["hostname"], ca))
+    return reactor.connectSSL(HOST, port, factory, _clientOptions[0])
+
+
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     workload = spec["workload"]
+    if workload in ("scale", "multicore"):
+        from bench import impl_twisted_more
+
+        return impl_twisted_more.serve(spec, ctx)
     if workload == "stream":
         factory = BenchServerFactory(Sink, 1, spec["total"])
-    else:
+    else:  # pingpong, churn, fanin, bulk
         factory = BenchServerFactory(Echo, spec["connections"], 0)
-    port = reactor.listenTCP(0, factory, backlog=spec["backlog"], interface=HOST)
+    port = listen(spec, factory)
     ctx.announce(port.getHost().port)
     _runBounded(spec["timeout"])
     if factory.closed != factory.expected:
@@ -115,6 +153,7 @@ class RoundsFactory(protocol.ClientFactory):
     protocol = Rounds
 
     def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
         self.port = spec["port"]
         self.rounds = spec["rounds"]
         self.message = b"x" * spec["size"]
@@ -128,7 +167,7 @@ class RoundsFactory(protocol.ClientFactory):
 
     def start(self) -> None:
         for _ in range(1 if self.sequential else self.connections):
-            reactor.connectTCP(HOST, self.port, self)
+            connect(self.spec, self.port, self)
 
     def connected(self, proto: Rounds) -> None:
         if self.sequential:
@@ -150,7 +189,7 @@ class RoundsFactory(protocol.ClientFactory):
         if self.lost == self.connections:
             reactor.stop()
         elif self.sequential:
-            reactor.connectTCP(HOST, self.port, self)
+            connect(self.spec, self.port, self)
 
     def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
         self.failure = reason
@@ -192,6 +231,7 @@ class StreamFactory(protocol.ClientFactory):
     protocol = Streamer
 
     def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
         self.port = spec["port"]
         self.total = spec["total"]
         self.chunk = b"x" * spec["chunk"]
@@ -200,7 +240,7 @@ class StreamFactory(protocol.ClientFactory):
         self.failure: Any = None
 
     def start(self) -> None:
-        reactor.connectTCP(HOST, self.port, self)
+        connect(self.spec, self.port, self)
 
     def clientConnectionLost(self, connector: Any, reason: Any) -> None:
         reactor.stop()
@@ -211,6 +251,10 @@ class StreamFactory(protocol.ClientFactory):
 
 
 def client(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["workload"] in ("bulk", "scale"):
+        from bench import impl_twisted_more
+
+        return impl_twisted_more.client(spec)
     if spec["workload"] == "stream":
         factory: Any = StreamFactory(spec)
         ops, expected = spec["total"], 1
@@ -298,10 +342,14 @@ def local(spec: dict[str, Any]) -> dict[str, Any]:
         from bench.irc_workload import ircParse
 
         return ircParse(spec)
+    if spec["workload"] in ("bulk", "spawn", "procstream"):
+        from bench import impl_twisted_more
+
+        return impl_twisted_more.local(spec)
     return timers(spec) if spec["workload"] == "timers" else deferreds(spec)
 
 
-def _runBounded(timeout: float) -> None:
+def _runBounded(timeout: float, installSignalHandlers: bool = False) -> None:
     expired = []
 
     def giveUp() -> None:
@@ -309,7 +357,7 @@ def _runBounded(timeout: float) -> None:
         reactor.stop()
 
     guard = reactor.callLater(timeout, giveUp)
-    reactor.run(installSignalHandlers=False)
+    reactor.run(installSignalHandlers=installSignalHandlers)
     if expired:
         raise BenchFailure(f"gave up after {timeout} s")
     guard.cancel()

@@ -18,7 +18,15 @@ import sys
 import time
 from typing import Any
 
-from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+from bench.common import (
+    HOST,
+    BenchFailure,
+    ServerContext,
+    childMain,
+    delaysFor,
+    now,
+    startClock,
+)
 
 READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
@@ -264,7 +272,7 @@ def client(spec: dict[str, Any]) -> dict[str, Any]:
         raise BenchFailure(f"no bare {spec['workload']} workload")
     loop = Loop()
     run = RoundsRun(loop, spec)
-    start = now()
+    start = startClock()
     run.start()
     loop.run(spec["timeout"])
     if run.done != run.connections:
@@ -291,7 +299,7 @@ def timers(spec: dict[str, Any]) -> dict[str, Any]:
     def tick() -> None:
         fired[0] += 1
 
-    start = now()
+    start = startClock()
     toCancel = []
     for i, delay in enumerate(delays):
         entry = [clock() + delay, i, tick, True]

@@ -85,7 +85,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "procstream": {"total": 256 * MiB},
         "multicore": {"connections": 100, "rounds": 300, "size": 64, "sequential": False},
         "scale": {"rounds": 10, "size": 64, "probe_connections": 10, "probe_rounds": 500,
-                  "poll_passes": 2_000, "inflight": 500, "sequential": False},
+                  "poll_passes": 5_000, "inflight": 500, "sequential": False},
     },
     "quick": {
         "pingpong": {"rounds": 200, "size": 64, "connections": 1, "sequential": True},

@@ -115,6 +115,7 @@ class ServerContext:
         """Say where to connect (``ports``: every port, when there are several)."""
         # "RSS before accepting": everything is imported and the port listens.
         self.rssBeforeKiB = currentRSSKiB()
+        _cpuAtStart[:] = [time.process_time()]  # a server's work starts here
         _emit({"port": port, "ports": ports or [port]})
 
 
@@ -145,6 +146,8 @@ def childMain(
     report["rss_peak_kib"] = peakRSSKiB()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     report["cpu_s"] = usage.ru_utime + usage.ru_stime  # the whole process, start-up too
+    if _cpuAtStart:  # from the start of the work (see startClock) to here
+        report["cpu_work_s"] = time.process_time() - _cpuAtStart[0]
     report["role"] = role
     _emit(report)
 
@@ -156,6 +159,16 @@ def delaysFor(spec: dict[str, Any]) -> list[float]:
     rng = random.Random(spec["seed"])
     top = spec["max_delay"]
     return [rng.uniform(0.0, top) for _ in range(spec["count"])]
+
+
+_cpuAtStart: list[float] = []
+
+
+def startClock() -> float:
+    """``now()``, marking the start of the timed work: the report's
+    ``cpu_work_s`` is the CPU time this process used from here on."""
+    _cpuAtStart[:] = [time.process_time()]
+    return now()
 
 
 def now() -> float:

@@ -18,7 +18,15 @@ import gc
 import sys
 from typing import Any
 
-from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+from bench.common import (
+    HOST,
+    BenchFailure,
+    ServerContext,
+    childMain,
+    delaysFor,
+    now,
+    startClock,
+)
 
 # ---------------------------------------------------------------- servers
 
@@ -238,7 +246,7 @@ class Streamer(asyncio.Protocol):
 
 async def _client(spec: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    start = now()
+    start = startClock()
     if spec["workload"] == "stream":
         _, streamer = await loop.create_connection(lambda: Streamer(spec), HOST, spec["port"],
                                                    **clientSSL(spec))
@@ -276,7 +284,7 @@ async def _timers(spec: dict[str, Any]) -> dict[str, Any]:
         if fired[0] == expected:
             allFired.set_result(now())
 
-    start = now()
+    start = startClock()
     toCancel = []
     for i, delay in enumerate(delays):
         handle = loop.call_later(delay, tick)
@@ -305,7 +313,7 @@ async def _deferreds(spec: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
     if not spec["gc"]:
         gc.disable()
-    start = now()
+    start = startClock()
     for i in range(count):
         f = loop.create_future()
         f.add_done_callback(step)

@@ -23,7 +23,15 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
-from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+from bench.common import (
+    HOST,
+    BenchFailure,
+    ServerContext,
+    childMain,
+    delaysFor,
+    now,
+    startClock,
+)
 
 # ---------------------------------------------------------------- servers
 
@@ -265,7 +273,7 @@ def client(spec: dict[str, Any]) -> dict[str, Any]:
     times: list[float] = []
 
     def start() -> None:
-        times.append(now())
+        times.append(startClock())
         factory.start()
 
     reactor.callWhenRunning(start)
@@ -293,7 +301,7 @@ def timers(spec: dict[str, Any]) -> dict[str, Any]:
             reactor.stop()
 
     def start() -> None:
-        times.append(now())
+        times.append(startClock())
         toCancel = []
         for i, delay in enumerate(delays):
             call = reactor.callLater(delay, tick)
@@ -322,7 +330,7 @@ def deferreds(spec: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
     if not spec["gc"]:
         gc.disable()
-    start = now()
+    start = startClock()
     for i in range(count):
         d: Deferred[Any] = Deferred()
         d.addCallback(step)

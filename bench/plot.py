@@ -70,8 +70,10 @@ def ratioPlot(rows: list[dict[str, Any]], frameworks: list[str], title: str, not
             xs.append(median)
             lows.append(median - low)
             highs.append(high - median)
-        ax.barh(ys, xs, height=barHeight, color=COLOURS.get(fw, "#666666"), label=LABELS[fw],
-                xerr=[lows, highs], error_kw={"elinewidth": 0.8, "capsize": 2}, left=0)
+        # Bars grow from Twisted's 1.0: rightwards where better, leftwards where worse.
+        ax.barh(ys, [x - 1 for x in xs], left=1, height=barHeight,
+                color=COLOURS.get(fw, "#666666"), label=LABELS[fw],
+                xerr=[lows, highs], error_kw={"elinewidth": 0.8, "capsize": 2})
     for j, row in enumerate(plotted):
         if row["target"] is not None:
             target = row["target"] if row["higher_is_better"] else 1 / row["target"]
@@ -84,7 +86,7 @@ def ratioPlot(rows: list[dict[str, Any]], frameworks: list[str], title: str, not
     ax.set_xscale("log")
     ax.set_xlabel("times better than Twisted (median; bars: the framework's min–max over "
                   "Twisted's median; dotted: plait's target; red line: Twisted)", fontsize=8)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.set_title("\n".join(textwrap.wrap(title, 130)), fontsize=8)
     fig.text(0.01, 0.005, "\n".join(textwrap.wrap(note, 180)), fontsize=7, va="bottom")
     fig.tight_layout(rect=(0, 0.04, 1, 1))

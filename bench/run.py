@@ -4,7 +4,7 @@ Usage (from the repository root)::
 
     python -m bench [--runs N] [--only W[,W..]] [--frameworks F[,F..]] [--scale]
                     [--quick] [--json PATH] [--plot PATH | --no-plot] [--readme]
-                    [--profile DIR]
+                    [--profile DIR [--profile-clock cpu|wall]]
 
 For each benchmark, runs go framework by framework in turn (A B C D A B C D
 ...), so slow drifts of the machine hit every framework alike.  Network
@@ -85,11 +85,15 @@ def _env() -> dict[str, str]:
     return env
 
 
+#: ``--profile-clock``: what the profiles time (see ``bench/profilechild.py``).
+PROFILE_CLOCK = ["cpu"]
+
+
 def _command(module: str, spec: dict[str, Any], profile: Path | None) -> list[str]:
-    cmd = [sys.executable]
     if profile is not None:
-        cmd += ["-m", "cProfile", "-o", str(profile)]
-    return cmd + ["-m", module, json.dumps(spec)]
+        return [sys.executable, "-m", "bench.profilechild", str(profile), PROFILE_CLOCK[0],
+                module, json.dumps(spec)]
+    return [sys.executable, "-m", module, json.dumps(spec)]
 
 
 class Child:
@@ -244,6 +248,8 @@ def runNetwork(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, A
         "client_rss_kib": clientReport["rss_peak_kib"],
         "server_cpu_s": serverReport["cpu_s"],
         "client_cpu_s": clientReport["cpu_s"],
+        "server_cpu_work_s": serverReport.get("cpu_work_s"),
+        "client_cpu_work_s": clientReport.get("cpu_work_s"),
     }
     sample.update(clientReport.get("metrics", {}))
     sample.update(serverReport.get("metrics", {}))
@@ -264,7 +270,7 @@ def runLocal(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, Any
         child.close()
     sample = {"elapsed": report_["elapsed"], "ops": report_["ops"],
               "rate": report_["ops"] / report_["elapsed"], "rss_kib": report_["rss_peak_kib"],
-              "cpu_s": report_["cpu_s"]}
+              "cpu_s": report_["cpu_s"], "cpu_work_s": report_.get("cpu_work_s")}
     sample.update(report_.get("metrics", {}))
     return sample
 
@@ -390,16 +396,27 @@ def scaleSkipReason(connections: int) -> str | None:
 
     need = connections + FD_MARGIN
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard >= need:
+    if hard == resource.RLIM_INFINITY or hard >= need or _mayRaiseHardLimit(need):
         return None
-    try:
-        ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
-    except (OSError, ValueError):
-        ceiling = 0
-    if os.geteuid() == 0 and ceiling >= need:
-        return None  # root may raise the hard limit itself (children do)
-    return (f"{connections:,} connections need {need:,} descriptors per process; "
-            f"the hard limit is {hard:,} (raise it with `ulimit -Hn {need}` or run as root)")
+    return (f"{connections:,} connections need {need:,} descriptors per process and the "
+            f"hard limit is {hard:,}, which this user may not raise (`ulimit -Hn {need}` "
+            "as root with CAP_SYS_RESOURCE, or raise the limit for the account)")
+
+
+_raisable: dict[int, bool] = {}
+
+
+def _mayRaiseHardLimit(need: int) -> bool:
+    """Whether a child may raise its hard RLIMIT_NOFILE to ``need`` (root with
+    CAP_SYS_RESOURCE may, up to fs.nr_open; a container may say no): asked
+    once of a throwaway child, so this process's limits stay as they are."""
+    if need not in _raisable:
+        code = ("import resource; resource.setrlimit(resource.RLIMIT_NOFILE, "
+                f"({need}, {need}))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                              timeout=30, check=False)
+        _raisable[need] = done.returncode == 0
+    return _raisable[need]
 
 
 # ---------------------------------------------------------------- dispatch
@@ -473,7 +490,11 @@ def parseArgs(argv: list[str] | None) -> Any:
                    "plots to bench/latest-*.png")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="run every child under cProfile, writing .prof files to DIR")
+    p.add_argument("--profile-clock", dest="profileClock", choices=["cpu", "wall"],
+                   default="cpu", help="what the profiles time: the process's CPU time "
+                   "(default; other load does not inflate it) or wall-clock time")
     opts = p.parse_args(argv)
+    PROFILE_CLOCK[0] = opts.profileClock
     opts.mode = "quick" if opts.quick else "full"
     opts.certificates = None
     if opts.runs < 1:

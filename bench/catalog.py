@@ -83,7 +83,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "bulk": {"connections": 200, "total": 1 * MiB, "max_piece": 64 * KiB, "seed": 16},
         "spawn": {"count": 300},
         "procstream": {"total": 256 * MiB},
-        "multicore": {"connections": 100, "rounds": 300, "size": 64, "sequential": False},
+        "multicore": {"connections": 100, "rounds": 200, "size": 64, "sequential": False},
         "scale": {"rounds": 10, "size": 64, "probe_connections": 10, "probe_rounds": 500,
                   "poll_passes": 5_000, "inflight": 500, "sequential": False},
     },
@@ -153,7 +153,7 @@ BENCHES = [
     Bench("tls-churn-1core", "churn", "TLS churn (1 core)", pin=True, extra=TLS, groups=("tls",),
           sizes={"full": {"connections": 1_000}}),
     Bench("tls-pingpong-1core", "pingpong", "TLS pingpong (1 core)", pin=True, extra=TLS,
-          groups=("tls",), sizes={"full": {"rounds": 20_000}}),
+          groups=("tls",), sizes={"full": {"rounds": 10_000}}),
     Bench("tls-fanin", "fanin", "TLS fanin", extra=TLS, groups=("tls",),
           sizes={"full": {"connections": 500}}),
     # Issue 15: child processes.

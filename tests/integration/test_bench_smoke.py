@@ -64,3 +64,13 @@ def test_quickSuite(tmp_path: Path) -> None:
                   "| one port, 1 worker |"):
         assert label in table, label
     assert "Noise: load average" in table
+
+
+def test_tlsFloorRuns() -> None:
+    """``python -m bench.tlsfloor``, on 1 MiB: every figure it promises is printed."""
+    proc = subprocess.run([sys.executable, "-m", "bench.tlsfloor", "1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("stdlib handshake (TLS 1.3, ECDSA P-256): client ")
+    assert len([line for line in lines if "plait's own cost" in line]) == 3

@@ -58,7 +58,7 @@ def ratioPlot(rows: list[dict[str, Any]], frameworks: list[str], title: str, not
         return False
     plt = _pyplot()
     barHeight = 0.8 / len(shown)
-    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.42 * len(plotted) * max(1, len(shown)) / 2))
+    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.28 * len(plotted) * max(1, len(shown)) / 2))
     for i, fw in enumerate(shown):
         ys, xs, lows, highs = [], [], [], []
         for j, row in enumerate(plotted):

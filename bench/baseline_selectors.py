@@ -4,8 +4,9 @@ A hand-written loop over ``selectors.DefaultSelector`` (one callback object
 per registered socket, ``key.data.ready(events)``), non-blocking sockets with
 a minimal write buffer, and a bare ``heapq`` timer loop with lazy
 cancellation.  It does the same work as the framework implementations for
-pingpong, churn, fanin and timers (the suite runs it as framework
-"selectors (bare)"); it has no stream or deferred workload.
+pingpong, churn, fanin, timers and scale (the suite runs it as framework
+"selectors (bare)": for scale, the floor for memory per connection and
+for the cost of a poll); it has no stream or deferred workload.
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ import sys
 import time
 from typing import Any
 
-from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+from bench.common import (
+    HOST,
+    BenchFailure,
+    ServerContext,
+    childMain,
+    currentRSSKiB,
+    delaysFor,
+    now,
+    scaleReport,
+    startClock,
+)
 
 READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
@@ -149,7 +160,10 @@ class Server:
             except (BlockingIOError, InterruptedError):
                 return
             sock.setblocking(False)
-            EchoConn(self.loop, sock, self)
+            self.accepted(EchoConn(self.loop, sock, self))
+
+    def accepted(self, conn: EchoConn) -> None:
+        pass
 
     def connectionClosed(self) -> None:
         self.closed += 1
@@ -157,16 +171,72 @@ class Server:
             self.loop.stop()
 
 
+class ScaleState:
+    """The scale workload's server side (see impl_twisted_more.ScaleServerFactory),
+    shared by its listening sockets: once all are up, RSS, then the CPU time
+    of ``poll_passes`` bare ``select(0)`` calls with every connection
+    registered, then ``g`` to the client."""
+
+    def __init__(self, loop: Loop, spec: dict[str, Any]) -> None:
+        self.loop = loop
+        self.expected = spec["connections"]
+        self.passes = spec["poll_passes"]
+        self.count = self.closed = 0
+        self.rssConnected = 0
+        self.pollMicros = 0.0
+
+    def accepted(self, conn: EchoConn) -> None:
+        self.count += 1
+        if self.count == self.expected:
+            self.rssConnected = currentRSSKiB()
+            began = time.process_time()
+            for _ in range(self.passes):
+                self.loop.selector.select(0)
+            self.pollMicros = (time.process_time() - began) / self.passes * 1e6
+            conn.write(b"g")
+
+    def connectionClosed(self) -> None:
+        self.closed += 1
+        if self.closed == self.expected:
+            self.loop.stop()
+
+
+class ScaleServer(Server):
+    """One listening socket of the scale server; the counting is ``state``'s."""
+
+    def __init__(self, loop: Loop, spec: dict[str, Any], state: ScaleState) -> None:
+        super().__init__(loop, spec["connections"], spec["backlog"])
+        self.state = state
+
+    def accepted(self, conn: EchoConn) -> None:
+        self.state.accepted(conn)
+
+    def connectionClosed(self) -> None:
+        self.state.connectionClosed()
+
+
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
-    if spec["workload"] not in ("pingpong", "churn", "fanin"):
+    if spec["workload"] not in ("pingpong", "churn", "fanin", "scale"):
         raise BenchFailure(f"no bare {spec['workload']} workload")
     loop = Loop()
-    server = Server(loop, spec["connections"], spec["backlog"])
-    ctx.announce(server.sock.getsockname()[1])
+    state: ScaleState | None = None
+    if spec["workload"] == "scale":
+        state = ScaleState(loop, spec)
+        servers: list[Server] = [ScaleServer(loop, spec, state)
+                                 for _ in range(spec["listen_ports"])]
+    else:
+        servers = [Server(loop, spec["connections"], spec["backlog"])]
+    ports = [server.sock.getsockname()[1] for server in servers]
+    ctx.announce(ports[0], ports)
     loop.run(spec["timeout"])
-    server.loop.selector.unregister(server.sock)
-    server.sock.close()
-    return {"connections": server.closed, "received": 0}
+    for server in servers:
+        loop.selector.unregister(server.sock)
+        server.sock.close()
+    if state is not None:
+        return {"connections": state.closed, "received": 0,
+                "rss_connected_kib": state.rssConnected,
+                "metrics": {"poll_us": state.pollMicros}}
+    return {"connections": servers[0].closed, "received": 0}
 
 
 # ---------------------------------------------------------------- client
@@ -175,7 +245,7 @@ def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
 class RoundsConn(Conn):
     """Connect, then ``rounds`` times: send the message, await its echo."""
 
-    def __init__(self, loop: Loop, run: RoundsRun) -> None:
+    def __init__(self, loop: Loop, run: Any, port: int | None = None) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         super().__init__(loop, sock)
@@ -183,7 +253,7 @@ class RoundsConn(Conn):
         self.left = run.rounds
         self.pending = 0
         self.connecting = True
-        err = sock.connect_ex((HOST, run.port))
+        err = sock.connect_ex((HOST, run.port if port is None else port))
         if err not in (0, errno.EINPROGRESS):
             raise BenchFailure(f"connect: {errno.errorcode.get(err, err)}")
         self.want(WRITE)
@@ -259,17 +329,117 @@ class RoundsRun:
             RoundsConn(self.loop, self)
 
 
+class ScaleConn(RoundsConn):
+    """A scale connection: idle until told to do ``rounds`` round trips."""
+
+    busy = False
+
+    def start(self, rounds: int) -> None:
+        self.busy = True
+        self.left = rounds
+        self.send()
+
+    def received(self, data: bytes) -> None:
+        if not self.busy:  # the server's "all up" byte
+            self.run.go()
+            return
+        self.pending -= len(data)
+        if self.pending > 0:
+            return
+        self.left -= 1
+        if self.left:
+            self.send()
+        else:
+            self.busy = False
+            self.run.roundsDone()
+
+
+class ScaleRun:
+    """The scale workload's client (see impl_twisted_more.ScaleClientFactory)."""
+
+    def __init__(self, loop: Loop, spec: dict[str, Any]) -> None:
+        self.loop = loop
+        self.spec = spec
+        self.expected = spec["connections"]
+        self.rounds = spec["rounds"]
+        self.message = b"x" * spec["size"]
+        self.conns: list[ScaleConn] = []
+        self.launched = self.done = self.lost = 0
+        self.phase = "connecting"
+        self.times: dict[str, float] = {}
+
+    def launch(self) -> None:
+        ports = self.spec["ports"]
+        ScaleConn(self.loop, self, ports[self.launched % len(ports)])
+        self.launched += 1
+
+    def start(self) -> None:
+        self.times["start"] = startClock()
+        for _ in range(min(self.spec["inflight"], self.expected)):
+            self.launch()
+
+    def connected(self, conn: ScaleConn) -> None:
+        self.conns.append(conn)
+        if self.launched < self.expected:
+            self.launch()
+        elif len(self.conns) == self.expected:
+            self.times["connected"] = now()
+            if self.phase == "go":
+                self.probe()
+
+    def go(self) -> None:
+        self.phase = "go"
+        if len(self.conns) == self.expected:
+            self.probe()
+
+    def probe(self) -> None:
+        self.phase, self.done = "probe", 0
+        count = min(self.spec["probe_connections"], self.expected)
+        self.times["probe"] = now()
+        for conn in self.conns[:: self.expected // count][:count]:
+            conn.start(self.spec["probe_rounds"])
+
+    def roundsDone(self) -> None:
+        self.done += 1
+        if self.phase == "probe" and self.done == min(self.spec["probe_connections"],
+                                                      self.expected):
+            self.times["probed"] = self.times["active"] = now()
+            self.phase, self.done = "active", 0
+            for conn in self.conns:
+                conn.start(self.rounds)
+        elif self.phase == "active" and self.done == self.expected:
+            self.times["end"] = now()
+            self.phase = "closing"
+            for conn in list(self.conns):
+                conn.close()
+
+    def connectionClosed(self) -> None:
+        self.lost += 1
+        if self.lost == self.expected:
+            self.loop.stop()
+
+
 def client(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["workload"] == "scale":
+        loop = Loop()
+        scale = ScaleRun(loop, spec)
+        scale.start()
+        loop.run(spec["timeout"])
+        if "end" not in scale.times:
+            raise BenchFailure(f"stopped while {scale.phase}")
+        return scaleReport(spec, scale.times)
     if spec["workload"] not in ("pingpong", "churn", "fanin"):
         raise BenchFailure(f"no bare {spec['workload']} workload")
     loop = Loop()
     run = RoundsRun(loop, spec)
-    start = now()
+    start = startClock()
     run.start()
     loop.run(spec["timeout"])
     if run.done != run.connections:
         raise BenchFailure(f"finished {run.done} of {run.connections}")
-    return {"elapsed": run.endTime - start, "ops": run.rounds * run.connections}
+    # start and end: the multicore runner adds up several load generators.
+    return {"elapsed": run.endTime - start, "ops": run.rounds * run.connections,
+            "start": start, "end": run.endTime}
 
 
 # ---------------------------------------------------------------- timers
@@ -289,7 +459,7 @@ def timers(spec: dict[str, Any]) -> dict[str, Any]:
     def tick() -> None:
         fired[0] += 1
 
-    start = now()
+    start = startClock()
     toCancel = []
     for i, delay in enumerate(delays):
         entry = [clock() + delay, i, tick, True]

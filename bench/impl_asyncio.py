@@ -3,9 +3,12 @@
 ``asyncio.Protocol`` and transports, ``loop.create_server`` /
 ``create_connection``, flow control through ``pause_writing`` /
 ``resume_writing``, ``loop.call_later`` + ``handle.cancel`` for timers and
-``Future`` + ``add_done_callback`` for the deferred workload.  With
-``framework == "uvloop"`` the same code runs under uvloop's event loop
-policy.  See ``bench/common.py`` for the child process protocol.
+``Future`` + ``add_done_callback`` for the deferred workload; over TLS,
+``ssl=`` contexts from ``ssl.create_default_context`` (the client verifies
+the chain and the host name).  With ``framework == "uvloop"`` the same code
+runs under uvloop's event loop policy.  The newer workloads (bulk echo,
+scale, multicore workers, subprocesses) are in ``impl_asyncio_more.py``.
+See ``bench/common.py`` for the child process protocol.
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ import gc
 import sys
 from typing import Any
 
-from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+from bench.common import (
+    HOST,
+    BenchFailure,
+    ServerContext,
+    childMain,
+    delaysFor,
+    now,
+    startClock,
+)
 
 # ---------------------------------------------------------------- servers
 
@@ -69,6 +80,34 @@ class Sink(asyncio.Protocol):
         self.state.connectionClosed(self.received)
 
 
+# ---------------------------------------------------------------- transports
+
+
+def serverSSL(spec: dict[str, Any]) -> Any:
+    """The server's ``ssl=`` argument: None for plain TCP."""
+    if "tls" not in spec:
+        return None
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(spec["tls"]["server"])
+    return context
+
+
+_clientContexts: list[Any] = []  # one client context per process
+
+
+def clientSSL(spec: dict[str, Any]) -> dict[str, Any]:
+    """``create_connection``'s TLS keywords: none for plain TCP."""
+    if "tls" not in spec:
+        return {}
+    if not _clientContexts:
+        import ssl
+
+        _clientContexts.append(ssl.create_default_context(cafile=spec["tls"]["ca"]))
+    return {"ssl": _clientContexts[0], "server_hostname": spec["tls"]["hostname"]}
+
+
 async def _serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     if spec["workload"] == "stream":
@@ -78,7 +117,7 @@ async def _serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
         state = ServerState(spec["connections"], 0)
         proto = Echo
     server = await loop.create_server(
-        lambda: proto(state), HOST, 0, backlog=spec["backlog"]
+        lambda: proto(state), HOST, 0, backlog=spec["backlog"], ssl=serverSSL(spec)
     )
     ctx.announce(server.sockets[0].getsockname()[1])
     try:
@@ -91,6 +130,10 @@ async def _serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
 
 
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+    if spec["workload"] in ("scale", "multicore"):
+        from bench import impl_asyncio_more
+
+        return _run(impl_asyncio_more.serve(spec, ctx), spec)
     return _run(_serve(spec, ctx), spec)
 
 
@@ -133,6 +176,7 @@ class Rounds(asyncio.Protocol):
 class RoundsRun:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.loop = asyncio.get_running_loop()
+        self.spec = spec
         self.port = spec["port"]
         self.rounds = spec["rounds"]
         self.message = b"x" * spec["size"]
@@ -146,7 +190,8 @@ class RoundsRun:
             self.endTime = now()
 
     async def connect(self) -> Rounds:
-        _, proto = await self.loop.create_connection(lambda: Rounds(self), HOST, self.port)
+        _, proto = await self.loop.create_connection(lambda: Rounds(self), HOST, self.port,
+                                                     **clientSSL(self.spec))
         return proto
 
     async def sequential(self) -> None:
@@ -201,9 +246,10 @@ class Streamer(asyncio.Protocol):
 
 async def _client(spec: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    start = now()
+    start = startClock()
     if spec["workload"] == "stream":
-        _, streamer = await loop.create_connection(lambda: Streamer(spec), HOST, spec["port"])
+        _, streamer = await loop.create_connection(lambda: Streamer(spec), HOST, spec["port"],
+                                                   **clientSSL(spec))
         await streamer.closed
         if not streamer.endTime:
             raise BenchFailure("the stream was not acknowledged")
@@ -216,6 +262,11 @@ async def _client(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def client(spec: dict[str, Any]) -> dict[str, Any]:
+    clientSSL(spec)  # the TLS context (if any) outside the timed part
+    if spec["workload"] in ("bulk", "scale"):
+        from bench import impl_asyncio_more
+
+        return _run(impl_asyncio_more.client(spec), spec)
     return _run(_client(spec), spec)
 
 
@@ -234,7 +285,7 @@ async def _timers(spec: dict[str, Any]) -> dict[str, Any]:
         if fired[0] == expected:
             allFired.set_result(now())
 
-    start = now()
+    start = startClock()
     toCancel = []
     for i, delay in enumerate(delays):
         handle = loop.call_later(delay, tick)
@@ -263,7 +314,7 @@ async def _deferreds(spec: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
     if not spec["gc"]:
         gc.disable()
-    start = now()
+    start = startClock()
     for i in range(count):
         f = loop.create_future()
         f.add_done_callback(step)
@@ -276,6 +327,10 @@ async def _deferreds(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def local(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["workload"] in ("bulk", "spawn", "procstream"):
+        from bench import impl_asyncio_more
+
+        return _run(impl_asyncio_more.local(spec), spec)
     work = _timers if spec["workload"] == "timers" else _deferreds
     return _run(work(spec), spec)
 

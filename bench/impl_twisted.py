@@ -2,7 +2,11 @@
 
 Default reactor (``from twisted.internet import reactor``: epoll on Linux),
 ``Protocol``/``Factory``/``ClientFactory``, ``reactor.connectTCP`` and
-``listenTCP``, a streaming push producer for the stream workload.
+``listenTCP`` (``connectSSL``/``listenSSL`` with ``optionsForClientTLS`` and
+``PrivateCertificate.options()`` when the spec asks for TLS), a streaming
+push producer for the stream workload.  The newer workloads (bulk echo,
+scale, multicore workers, processes) are in ``impl_twisted_more.py``,
+imported only by the children that run them.
 
 ``impl_plait.py`` runs this same file on plait, through plait's
 compatibility mode, so both frameworks do the same work.  See ``bench/common.py`` for the child process protocol.
@@ -19,7 +23,15 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
-from bench.common import HOST, BenchFailure, ServerContext, childMain, delaysFor, now
+from bench.common import (
+    HOST,
+    BenchFailure,
+    ServerContext,
+    childMain,
+    delaysFor,
+    now,
+    startClock,
+)
 
 # ---------------------------------------------------------------- servers
 
@@ -65,13 +77,54 @@ class BenchServerFactory(protocol.Factory):
             reactor.stop()
 
 
+# ---------------------------------------------------------------- transports
+
+
+def listen(spec: dict[str, Any], factory: Any) -> Any:
+    """Listen on an ephemeral loopback port, over TLS if the spec says so."""
+    if "tls" in spec:
+        from twisted.internet import ssl
+
+        with open(spec["tls"]["server"], "rb") as f:
+            options = ssl.PrivateCertificate.loadPEM(f.read()).options()
+        options.getContext()  # built now (and cached), not at the first connection
+        return reactor.listenSSL(0, factory, options, backlog=spec["backlog"], interface=HOST)
+    return reactor.listenTCP(0, factory, backlog=spec["backlog"], interface=HOST)
+
+
+_clientOptions: list[Any] = []  # one TLS client options object per process
+
+
+def clientOptions(spec: dict[str, Any]) -> Any:
+    """This process's TLS client options (made, and ``ssl`` imported, on the
+    first call: ``client`` calls it before the clock starts)."""
+    if not _clientOptions:
+        from twisted.internet import ssl
+
+        with open(spec["tls"]["ca"], "rb") as f:
+            ca = ssl.Certificate.loadPEM(f.read())
+        _clientOptions.append(ssl.optionsForClientTLS(spec["tls"]["hostname"], ca))
+    return _clientOptions[0]
+
+
+def connect(spec: dict[str, Any], port: int, factory: Any) -> Any:
+    """Connect to ``port`` on loopback, over TLS if the spec says so."""
+    if "tls" not in spec:
+        return reactor.connectTCP(HOST, port, factory)
+    return reactor.connectSSL(HOST, port, factory, clientOptions(spec))
+
+
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     workload = spec["workload"]
+    if workload in ("scale", "multicore"):
+        from bench import impl_twisted_more
+
+        return impl_twisted_more.serve(spec, ctx)
     if workload == "stream":
         factory = BenchServerFactory(Sink, 1, spec["total"])
-    else:
+    else:  # pingpong, churn, fanin, bulk
         factory = BenchServerFactory(Echo, spec["connections"], 0)
-    port = reactor.listenTCP(0, factory, backlog=spec["backlog"], interface=HOST)
+    port = listen(spec, factory)
     ctx.announce(port.getHost().port)
     _runBounded(spec["timeout"])
     if factory.closed != factory.expected:
@@ -115,6 +168,7 @@ class RoundsFactory(protocol.ClientFactory):
     protocol = Rounds
 
     def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
         self.port = spec["port"]
         self.rounds = spec["rounds"]
         self.message = b"x" * spec["size"]
@@ -128,7 +182,7 @@ class RoundsFactory(protocol.ClientFactory):
 
     def start(self) -> None:
         for _ in range(1 if self.sequential else self.connections):
-            reactor.connectTCP(HOST, self.port, self)
+            connect(self.spec, self.port, self)
 
     def connected(self, proto: Rounds) -> None:
         if self.sequential:
@@ -150,7 +204,7 @@ class RoundsFactory(protocol.ClientFactory):
         if self.lost == self.connections:
             reactor.stop()
         elif self.sequential:
-            reactor.connectTCP(HOST, self.port, self)
+            connect(self.spec, self.port, self)
 
     def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
         self.failure = reason
@@ -192,6 +246,7 @@ class StreamFactory(protocol.ClientFactory):
     protocol = Streamer
 
     def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
         self.port = spec["port"]
         self.total = spec["total"]
         self.chunk = b"x" * spec["chunk"]
@@ -200,7 +255,7 @@ class StreamFactory(protocol.ClientFactory):
         self.failure: Any = None
 
     def start(self) -> None:
-        reactor.connectTCP(HOST, self.port, self)
+        connect(self.spec, self.port, self)
 
     def clientConnectionLost(self, connector: Any, reason: Any) -> None:
         reactor.stop()
@@ -210,7 +265,29 @@ class StreamFactory(protocol.ClientFactory):
         reactor.stop()
 
 
+def warmUp(spec: dict[str, Any]) -> None:
+    """Import what the timed part will use, before the clock starts.
+
+    Twisted's reactor imports its TCP and process modules with itself;
+    plait's imports ``plait.tcp`` at the first ``connectTCP`` and
+    ``plait.process`` at the first ``spawnProcess``, which would otherwise
+    be timed.  Over TLS, the client options too (``ssl`` and, for Twisted,
+    pyOpenSSL).
+    """
+    from twisted.internet import tcp  # noqa: F401
+
+    if spec["workload"] in ("spawn", "procstream"):
+        from twisted.internet import process, utils  # noqa: F401
+    if "tls" in spec:
+        clientOptions(spec)
+
+
 def client(spec: dict[str, Any]) -> dict[str, Any]:
+    warmUp(spec)
+    if spec["workload"] in ("bulk", "scale"):
+        from bench import impl_twisted_more
+
+        return impl_twisted_more.client(spec)
     if spec["workload"] == "stream":
         factory: Any = StreamFactory(spec)
         ops, expected = spec["total"], 1
@@ -221,7 +298,7 @@ def client(spec: dict[str, Any]) -> dict[str, Any]:
     times: list[float] = []
 
     def start() -> None:
-        times.append(now())
+        times.append(startClock())
         factory.start()
 
     reactor.callWhenRunning(start)
@@ -249,7 +326,7 @@ def timers(spec: dict[str, Any]) -> dict[str, Any]:
             reactor.stop()
 
     def start() -> None:
-        times.append(now())
+        times.append(startClock())
         toCancel = []
         for i, delay in enumerate(delays):
             call = reactor.callLater(delay, tick)
@@ -278,7 +355,7 @@ def deferreds(spec: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
     if not spec["gc"]:
         gc.disable()
-    start = now()
+    start = startClock()
     for i in range(count):
         d: Deferred[Any] = Deferred()
         d.addCallback(step)
@@ -293,15 +370,20 @@ def deferreds(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def local(spec: dict[str, Any]) -> dict[str, Any]:
+    warmUp(spec)
     if spec["workload"] == "irc":
         # Imported here, so that only this workload pays for the import.
         from bench.irc_workload import ircParse
 
         return ircParse(spec)
+    if spec["workload"] in ("bulk", "spawn", "procstream"):
+        from bench import impl_twisted_more
+
+        return impl_twisted_more.local(spec)
     return timers(spec) if spec["workload"] == "timers" else deferreds(spec)
 
 
-def _runBounded(timeout: float) -> None:
+def _runBounded(timeout: float, installSignalHandlers: bool = False) -> None:
     expired = []
 
     def giveUp() -> None:
@@ -309,7 +391,7 @@ def _runBounded(timeout: float) -> None:
         reactor.stop()
 
     guard = reactor.callLater(timeout, giveUp)
-    reactor.run(installSignalHandlers=False)
+    reactor.run(installSignalHandlers=installSignalHandlers)
     if expired:
         raise BenchFailure(f"gave up after {timeout} s")
     guard.cancel()

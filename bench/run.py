@@ -2,15 +2,19 @@
 
 Usage (from the repository root)::
 
-    python -m bench [--runs N] [--only W[,W..]] [--frameworks F[,F..]]
-                    [--quick] [--json PATH] [--readme] [--profile DIR]
+    python -m bench [--runs N] [--only W[,W..]] [--frameworks F[,F..]] [--scale]
+                    [--quick] [--json PATH] [--plot PATH | --no-plot] [--readme]
+                    [--profile DIR [--profile-clock cpu|wall]]
 
 For each benchmark, runs go framework by framework in turn (A B C D A B C D
 ...), so slow drifts of the machine hit every framework alike.  Network
 workloads start the server and the client as two child processes (see
 ``bench/common.py``); the client measures itself and reports through stdout.
 The table gives, per framework, the median, min-max and the ratio of the
-medians to Twisted's, and the issue's target for plait with a check mark.
+medians to Twisted's, and the issue's target for plait with a check mark;
+a PNG of the same ratios (and, when the scale rows ran, of the scale
+curves) is written next to the JSON.  What is measured is ``bench.catalog``;
+the table and its notes are ``bench.report``; the pictures ``bench.plot``.
 """
 
 from __future__ import annotations
@@ -18,140 +22,48 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
-import platform
 import select
-import statistics
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench import report
+from bench.catalog import (
+    BACKLOG,
+    BENCHES,
+    EXTRA_MODULES,
+    FRAMEWORKS,
+    IMPORTS,
+    MODULES,
+    TIMEOUT,
+    Bench,
+    sizesFor,
+    supports,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PYCACHE = Path(tempfile.gettempdir()) / "plait-bench-pycache"
-README = ROOT / "bench" / "README.md"
-KiB = 1024
-MiB = 1024 * KiB
-
-FRAMEWORKS = ["plait", "twisted", "asyncio", "uvloop", "selectors"]
-LABELS = {
-    "plait": "plait",
-    "twisted": "Twisted",
-    "asyncio": "asyncio",
-    "uvloop": "uvloop",
-    "selectors": "selectors (bare)",
-}
-MODULES = {
-    "plait": "bench.impl_plait",
-    "twisted": "bench.impl_twisted",
-    "asyncio": "bench.impl_asyncio",
-    "uvloop": "bench.impl_asyncio",
-    "selectors": "bench.baseline_selectors",
-}
-IMPORTS = {
-    "plait": "from plait import reactor; from plait import protocol, endpoints",
-    "twisted": "from twisted.internet import reactor; "
-    "from twisted.internet import protocol, endpoints",
-    "asyncio": "import asyncio",
-    "uvloop": "import uvloop, asyncio",
-}
-BARE_WORKLOADS = {"pingpong", "churn", "fanin", "timers"}
-# Workloads of Twisted's own API beyond the reactor (asyncio has no IRCClient).
-TWISTED_API_WORKLOADS = {"irc"}
-
-SIZES = {
-    "full": {
-        "pingpong": {"rounds": 50_000, "size": 64, "connections": 1, "sequential": True},
-        "stream": {"total": 512 * MiB, "chunk": 64 * KiB, "connections": 1},
-        "churn": {"rounds": 1, "size": 32, "connections": 5_000, "sequential": True},
-        "fanin": {"rounds": 20, "size": 64, "connections": 1_000, "sequential": False},
-        "timers": {"count": 200_000, "max_delay": 0.1, "seed": 20240605},
-        "deferred": {"count": 200_000},
-        "irc": {"repeat": 20},
-        "import": {},
-    },
-    "quick": {
-        "pingpong": {"rounds": 200, "size": 64, "connections": 1, "sequential": True},
-        "stream": {"total": 1 * MiB, "chunk": 64 * KiB, "connections": 1},
-        "churn": {"rounds": 1, "size": 32, "connections": 20, "sequential": True},
-        "fanin": {"rounds": 2, "size": 64, "connections": 10, "sequential": False},
-        "timers": {"count": 1_000, "max_delay": 0.1, "seed": 20240605},
-        "deferred": {"count": 1_000},
-        "irc": {"repeat": 1},
-        "import": {},
-    },
-}
-BACKLOG = 2048
-TIMEOUT = {"full": 180.0, "quick": 20.0}
-
-
-@dataclass
-class Bench:
-    """One row group of the table: a workload run one particular way."""
-
-    key: str
-    workload: str
-    title: str
-    pin: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-BENCHES = [
-    Bench("pingpong", "pingpong", "pingpong"),
-    Bench("pingpong-1core", "pingpong", "pingpong (1 core)", pin=True),
-    Bench("stream", "stream", "stream"),
-    Bench("churn", "churn", "churn"),
-    Bench("churn-1core", "churn", "churn (1 core)", pin=True),
-    Bench("fanin", "fanin", "fanin"),
-    Bench("fanin-1core", "fanin", "fanin (1 core)", pin=True),
-    Bench("timers", "timers", "timers"),
-    Bench("deferred", "deferred", "deferred", extra={"gc": True}),
-    Bench("deferred-nogc", "deferred", "deferred (gc off)", extra={"gc": False}),
-    Bench("irc", "irc", "IRC parsing"),
-    Bench("import", "import", "import"),
-]
-
-
-@dataclass
-class Row:
-    """One line of the table: a metric of a bench."""
-
-    bench: str
-    metric: str
-    label: str
-    unit: str
-    higherIsBetter: bool = True
-    target: float | None = None  # plait's ratio to Twisted must reach this
-
-
-ROWS = [
-    Row("pingpong", "rate", "pingpong", "round trips/s"),
-    Row("pingpong-1core", "rate", "pingpong (1 core)", "round trips/s", target=1.6),
-    Row("stream", "rate", "stream", "MB/s", target=1.0),
-    Row("churn", "rate", "churn", "connections/s"),
-    Row("churn-1core", "rate", "churn (1 core)", "connections/s", target=1.6),
-    Row("fanin", "rate", "fanin", "round trips/s", target=1.6),
-    Row("fanin-1core", "rate", "fanin (1 core)", "round trips/s", target=1.6),
-    Row("fanin", "server_rss_kib", "fanin server peak RSS", "MiB", False),
-    Row("fanin", "client_rss_kib", "fanin client peak RSS", "MiB", False),
-    Row("fanin", "server_kib_per_conn", "fanin server RSS per connection", "KiB",
-        False, target=0.5),
-    Row("timers", "rate", "timers", "calls/s", target=2.5),
-    Row("deferred", "rate", "deferred", "Deferreds/s", target=1.3),
-    Row("deferred-nogc", "rate", "deferred (gc off)", "Deferreds/s", target=1.3),
-    Row("irc", "rate", "IRC parsing (busy channel)", "messages/s", target=2.0),
-    Row("import", "seconds", "import time", "ms", False, target=0.4),
-    Row("import", "rss_kib", "import peak RSS", "MiB", False),
-]
-SCALE = {"MB/s": 1e-6, "MiB": 1 / 1024, "ms": 1e3}
+#: Where ``--readme`` copies the run's pictures (the README's table links them).
+LATEST_RATIOS = ROOT / "bench" / "latest-ratios.png"
+LATEST_SCALE = ROOT / "bench" / "latest-scale.png"
+HOST = "127.0.0.1"
 
 
 class SampleError(Exception):
     """One run of one framework failed; the message says how."""
+
+
+class Skipped(Exception):
+    """This machine cannot run this bench at all; the message says why."""
 
 
 # ---------------------------------------------------------------- children
@@ -173,21 +85,25 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _command(framework: str, spec: dict[str, Any], profile: Path | None) -> list[str]:
-    cmd = [sys.executable]
+#: ``--profile-clock``: what the profiles time (see ``bench/profilechild.py``).
+PROFILE_CLOCK = ["cpu"]
+
+
+def _command(module: str, spec: dict[str, Any], profile: Path | None) -> list[str]:
     if profile is not None:
-        cmd += ["-m", "cProfile", "-o", str(profile)]
-    return cmd + ["-m", MODULES[framework], json.dumps(spec)]
+        return [sys.executable, "-m", "bench.profilechild", str(profile), PROFILE_CLOCK[0],
+                module, json.dumps(spec)]
+    return [sys.executable, "-m", module, json.dumps(spec)]
 
 
 class Child:
     """A child process with its stderr in a temporary file."""
 
-    def __init__(self, cmd: list[str]) -> None:
+    def __init__(self, cmd: list[str], passFds: tuple[int, ...] = ()) -> None:
         self.err = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=self.err, text=True,
+            stdout=subprocess.PIPE, stderr=self.err, text=True, pass_fds=passFds,
         )
 
     def readLine(self, timeout: float) -> str:
@@ -197,6 +113,15 @@ class Child:
         if not ready:
             raise SampleError(f"no output within {timeout:.0f} s")
         return self.proc.stdout.readline()
+
+    def announced(self, timeout: float) -> dict[str, Any]:
+        """The server's first line (``{"port": N, ...}``), or raise with its stderr."""
+        line = self.readLine(timeout)
+        if not line:
+            self.finish(5.0)  # raises with the server's stderr
+            raise SampleError("server exited without a port")
+        announced: dict[str, Any] = json.loads(line)
+        return announced
 
     def finish(self, timeout: float) -> dict[str, Any]:
         """Wait for exit; return the report (the last stdout line)."""
@@ -210,7 +135,8 @@ class Child:
         lines = out.strip().splitlines()
         if not lines:
             raise SampleError(f"no report: {self.stderr()}")
-        return json.loads(lines[-1])
+        result: dict[str, Any] = json.loads(lines[-1])
+        return result
 
     def stderr(self) -> str:
         self.err.seek(0)
@@ -236,21 +162,63 @@ def _profilePath(opts: Any, bench: Bench, framework: str, role: str, run: int) -
     return opts.profile / f"{bench.key}-{framework}-{role}-{run}.prof"
 
 
+# ---------------------------------------------------------------- TLS material
+
+
+class Certificates:
+    """A CA and a ``localhost`` server certificate made with trustme, as PEM files.
+
+    Made once per invocation (the first TLS bench asks), in a temporary
+    directory removed at exit; every framework's children load the same files.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import trustme
+        except ImportError:
+            raise SampleError("trustme is not installed (pip install -e '.[bench]')") from None
+        self.directory = Path(tempfile.mkdtemp(prefix="plait-bench-tls-"))
+        ca = trustme.CA()
+        leaf = ca.issue_cert("localhost", "127.0.0.1")
+        self.ca = self.directory / "ca.pem"
+        self.server = self.directory / "server.pem"  # key + certificate chain
+        ca.cert_pem.write_to_path(str(self.ca))
+        leaf.private_key_and_cert_chain_pem.write_to_path(str(self.server))
+
+    def spec(self) -> dict[str, str]:
+        return {"ca": str(self.ca), "server": str(self.server), "hostname": "localhost"}
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _transportSpec(bench: Bench, opts: Any) -> dict[str, Any]:
+    if bench.extra.get("transport") != "tls":
+        return {}
+    if opts.certificates is None:
+        opts.certificates = Certificates()
+    return {"tls": opts.certificates.spec()}
+
+
+# ---------------------------------------------------------------- samples
+
+
 def runNetwork(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, Any]:
-    sizes = SIZES[opts.mode][bench.workload]
-    timeout = TIMEOUT[opts.mode]
+    """A server child and a client child of ``framework``; the client times itself."""
+    sizes = sizesFor(bench, opts.mode)
+    timeout = TIMEOUT[opts.mode] * (2 if bench.kind == "scale" else 1)
     base = {"workload": bench.workload, "framework": framework, "pin": bench.pin,
-            "timeout": timeout, "backlog": BACKLOG, **sizes, **bench.extra}
-    server = Child(_command(framework, {**base, "role": "server"},
+            "timeout": timeout, "backlog": BACKLOG, **sizes, **_transportSpec(bench, opts)}
+    if bench.kind == "scale":
+        base.update(_scaleSpec(sizes["connections"]))
+    module = MODULES[framework]
+    server = Child(_command(module, {**base, "role": "server"},
                             _profilePath(opts, bench, framework, "server", run)))
     client: Child | None = None
     try:
-        line = server.readLine(30.0)
-        if not line:
-            server.finish(5.0)  # raises with the server's stderr
-            raise SampleError("server exited without a port")
-        port = json.loads(line)["port"]
-        client = Child(_command(framework, {**base, "role": "client", "port": port},
+        announced = server.announced(30.0)
+        client = Child(_command(module, {**base, "role": "client", "port": announced["port"],
+                                         "ports": announced.get("ports", [announced["port"]])},
                                 _profilePath(opts, bench, framework, "client", run)))
         try:
             clientReport = client.finish(timeout + 15)
@@ -265,30 +233,98 @@ def runNetwork(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, A
         if client is not None:
             client.close()
     conns = sizes["connections"]
-    growth = max(0, serverReport["rss_peak_kib"] - serverReport["rss_before_kib"])
-    return {
+    # The scale server samples its RSS with every connection up and idle;
+    # the others' figure is their peak (all connections up and busy).
+    loaded = serverReport.get("rss_connected_kib", serverReport["rss_peak_kib"])
+    growth = max(0, loaded - serverReport["rss_before_kib"])
+    sample = {
         "elapsed": clientReport["elapsed"],
         "ops": clientReport["ops"],
         "rate": clientReport["ops"] / clientReport["elapsed"],
+        "connections": conns,
         "server_rss_kib": serverReport["rss_peak_kib"],
         "server_rss_before_kib": serverReport["rss_before_kib"],
         "server_kib_per_conn": growth / conns,
         "client_rss_kib": clientReport["rss_peak_kib"],
+        "server_cpu_s": serverReport["cpu_s"],
+        "client_cpu_s": clientReport["cpu_s"],
+        "server_cpu_work_s": serverReport.get("cpu_work_s"),
+        "client_cpu_work_s": clientReport.get("cpu_work_s"),
     }
+    sample.update(clientReport.get("metrics", {}))
+    sample.update(serverReport.get("metrics", {}))
+    return sample
 
 
 def runLocal(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, Any]:
-    sizes = SIZES[opts.mode][bench.workload]
+    """One child does all the work (timers, Deferreds, a server and its clients...)."""
     timeout = TIMEOUT[opts.mode]
     spec = {"workload": bench.workload, "framework": framework, "pin": bench.pin,
-            "timeout": timeout, "role": "local", **sizes, **bench.extra}
-    child = Child(_command(framework, spec, _profilePath(opts, bench, framework, "local", run)))
+            "timeout": timeout, "role": "local", "backlog": BACKLOG,
+            **sizesFor(bench, opts.mode), **_transportSpec(bench, opts)}
+    child = Child(_command(MODULES[framework], spec,
+                           _profilePath(opts, bench, framework, "local", run)))
     try:
-        report = child.finish(timeout + 15)
+        report_ = child.finish(timeout + 15)
     finally:
         child.close()
-    return {"elapsed": report["elapsed"], "ops": report["ops"],
-            "rate": report["ops"] / report["elapsed"], "rss_kib": report["rss_peak_kib"]}
+    sample = {"elapsed": report_["elapsed"], "ops": report_["ops"],
+              "rate": report_["ops"] / report_["elapsed"], "rss_kib": report_["rss_peak_kib"],
+              "cpu_s": report_["cpu_s"], "cpu_work_s": report_.get("cpu_work_s")}
+    sample.update(report_.get("metrics", {}))
+    return sample
+
+
+def runMulticore(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, Any]:
+    """N server workers of ``framework`` on one listening socket this process made,
+    driven by ``generators`` load generators (the bare selectors client, the
+    same for every framework and every N); the rate is all round trips over
+    the wall time from the first generator's start to the last one's end."""
+    sizes = sizesFor(bench, opts.mode)
+    timeout = TIMEOUT[opts.mode]
+    workers = sizes["workers"]
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    servers: list[Child] = []
+    clients: list[Child] = []
+    try:
+        listener.bind((HOST, 0))
+        listener.listen(BACKLOG)
+        # adoptStreamPort's contract: the caller makes the socket non-blocking.
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        spec = {"workload": "multicore", "framework": framework, "pin": False,
+                "timeout": timeout, "backlog": BACKLOG, "fd": listener.fileno(), **sizes}
+        for i in range(workers):
+            servers.append(Child(_command(MODULES[framework], {**spec, "role": "server"},
+                                          _profilePath(opts, bench, framework, f"worker{i}", run)),
+                                 passFds=(listener.fileno(),)))
+        for server in servers:
+            server.announced(30.0)
+        load = {"workload": "fanin", "framework": "selectors", "pin": False, "role": "client",
+                "timeout": timeout, "port": port, **sizes}
+        clients = [Child(_command(MODULES["selectors"], load, None))
+                   for _ in range(sizes["generators"])]
+        reports = []
+        for client in clients:
+            try:
+                reports.append(client.finish(timeout + 15))
+            except SampleError as e:
+                raise SampleError(f"load generator: {e}") from None
+        served = []
+        for server in servers:
+            server.proc.send_signal(signal.SIGTERM)
+            try:
+                served.append(server.finish(30.0)["connections"])
+            except SampleError as e:
+                raise SampleError(f"worker: {e}") from None
+    finally:
+        listener.close()
+        for child in servers + clients:
+            child.close()
+    ops = sum(r["ops"] for r in reports)
+    wall = max(r["end"] for r in reports) - min(r["start"] for r in reports)
+    return {"elapsed": wall, "ops": ops, "rate": ops / wall, "workers": workers,
+            "connections_per_worker": served}
 
 
 def runImport(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, Any]:
@@ -331,19 +367,72 @@ def _importPeakRSS(framework: str) -> int:
     return int(done.stdout.split()[-1])
 
 
-def supports(framework: str, bench: Bench) -> bool:
-    if framework == "selectors":
-        return bench.workload in BARE_WORKLOADS
-    if bench.workload in TWISTED_API_WORKLOADS:
-        return framework in ("plait", "twisted")
-    return True
+# ---------------------------------------------------------------- scale limits
+
+#: Descriptors a scale child needs beyond one per connection.
+FD_MARGIN = 256
+
+
+def _ephemeralPorts() -> int:
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return 28_232  # Linux's default range, 32768-60999
+    return high - low + 1
+
+
+def _scaleSpec(connections: int) -> dict[str, Any]:
+    """Descriptors each side needs, and how many ports the server listens on:
+    one client address reaches one server port from at most the ephemeral
+    range's number of ports, so 50,000 connections need several server ports."""
+    perPort = int(_ephemeralPorts() * 0.8)
+    return {"fds": connections + FD_MARGIN, "listen_ports": max(1, math.ceil(connections / perPort))}
+
+
+def scaleSkipReason(connections: int) -> str | None:
+    """Why this machine cannot hold ``connections`` sockets in each of two
+    processes, or None if it can (children raise their soft limit themselves)."""
+    import resource
+
+    need = connections + FD_MARGIN
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard >= need or _mayRaiseHardLimit(need):
+        return None
+    return (f"{connections:,} connections need {need:,} descriptors per process and the "
+            f"hard limit is {hard:,}, which this user may not raise (`ulimit -Hn {need}` "
+            "as root with CAP_SYS_RESOURCE, or raise the limit for the account)")
+
+
+_raisable: dict[int, bool] = {}
+
+
+def _mayRaiseHardLimit(need: int) -> bool:
+    """Whether a child may raise its hard RLIMIT_NOFILE to ``need`` (root with
+    CAP_SYS_RESOURCE may, up to fs.nr_open; a container may say no): asked
+    once of a throwaway child, so this process's limits stay as they are."""
+    if need not in _raisable:
+        code = ("import resource; resource.setrlimit(resource.RLIMIT_NOFILE, "
+                f"({need}, {need}))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                              timeout=30, check=False)
+        _raisable[need] = done.returncode == 0
+    return _raisable[need]
+
+
+# ---------------------------------------------------------------- dispatch
 
 
 def measure(bench: Bench, framework: str, opts: Any, run: int) -> dict[str, Any]:
-    if bench.workload == "import":
+    if bench.kind == "import":
         return runImport(bench, framework, opts, run)
-    if bench.workload in ("timers", "deferred", "irc"):
+    if bench.kind == "local":
         return runLocal(bench, framework, opts, run)
+    if bench.kind == "multicore":
+        return runMulticore(bench, framework, opts, run)
+    if bench.kind == "scale":
+        why = scaleSkipReason(sizesFor(bench, opts.mode)["connections"])
+        if why:
+            raise Skipped(why)
     return runNetwork(bench, framework, opts, run)
 
 
@@ -354,6 +443,8 @@ def probe(framework: str) -> str | None:
     cache before anything is timed.
     """
     code = f"import {MODULES[framework]}"
+    if framework in EXTRA_MODULES:
+        code += f"; import {EXTRA_MODULES[framework]}"
     if framework in IMPORTS:
         code += "; " + IMPORTS[framework]
     try:
@@ -367,152 +458,10 @@ def probe(framework: str) -> str | None:
     return lines[-1] if lines else f"exit {proc.returncode}"
 
 
-# ---------------------------------------------------------------- reporting
-
-
-def machine() -> dict[str, Any]:
-    from importlib import metadata
-
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for dist in ("twisted", "uvloop", "zope.interface"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
-    versions["plait"] = _plaitVersion()
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "versions": versions,
-        "loadavg_start": list(os.getloadavg()),
-    }
-
-
-def _plaitVersion() -> str | None:
-    init = ROOT / "plait" / "__init__.py"
-    version = None
-    try:
-        for line in init.read_text().splitlines():
-            if line.startswith("__version__"):
-                version = line.split("=", 1)[1].strip().strip("\"'")
-    except OSError:
-        return None
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
-    if head.returncode == 0 and version:
-        version += f" (tree at {head.stdout.strip()} + working changes)"
-    return version
-
-
-def summarize(values: list[float], scale: float) -> dict[str, Any]:
-    scaled = [v * scale for v in values]
-    return {"median": statistics.median(scaled), "min": min(scaled),
-            "max": max(scaled), "n": len(scaled)}
-
-
-def buildRows(samples: dict[str, dict[str, list[dict[str, Any]]]],
-              frameworks: list[str]) -> list[dict[str, Any]]:
-    rows = []
-    for row in ROWS:
-        if row.bench not in samples:
-            continue
-        scale = SCALE.get(row.unit, 1.0)
-        cells: dict[str, Any] = {}
-        for fw in frameworks:
-            runs = samples[row.bench].get(fw)
-            if runs is None:
-                continue
-            good = [r[row.metric] for r in runs if "error" not in r]
-            errors = [r["error"] for r in runs if "error" in r]
-            cell: dict[str, Any] = {"errors": errors}
-            if good:
-                cell.update(summarize(good, scale))
-            cells[fw] = cell
-        ref = cells.get("twisted", {}).get("median")
-        for cell in cells.values():
-            if ref and "median" in cell:
-                cell["ratio"] = cell["median"] / ref
-        met = None
-        plaitRatio = cells.get("plait", {}).get("ratio")
-        if row.target is not None and plaitRatio is not None:
-            met = plaitRatio >= row.target if row.higherIsBetter else plaitRatio <= row.target
-        rows.append({
-            "workload": row.bench, "metric": row.metric, "label": row.label,
-            "unit": row.unit, "higher_is_better": row.higherIsBetter,
-            "target": row.target, "met": met, "frameworks": cells,
-        })
-    return rows
-
-
-def _num(v: float) -> str:
-    if v >= 1000:
-        return f"{v:,.0f}"
-    if v >= 100:
-        return f"{v:.0f}"
-    if v >= 10:
-        return f"{v:.1f}"
-    return f"{v:.2f}"
-
-
-def _cell(cell: dict[str, Any] | None, isRef: bool) -> str:
-    if cell is None:
-        return "–"
-    if "median" not in cell:
-        return "error"
-    text = f"{_num(cell['median'])} ({_num(cell['min'])}–{_num(cell['max'])})"
-    if "ratio" in cell and not isRef:
-        text += f" **{cell['ratio']:.2f}×**"
-    if cell["errors"]:
-        text += f" [{len(cell['errors'])} failed]"
-    return text
-
-
-def table(rows: list[dict[str, Any]], frameworks: list[str]) -> str:
-    head = ["workload", "unit"] + [LABELS[f] for f in frameworks] + ["target (plait)", "met"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [_cell(row["frameworks"].get(f), f == "twisted") for f in frameworks]
-        target = ""
-        if row["target"] is not None:
-            target = ("≥ " if row["higher_is_better"] else "≤ ") + f"{row['target']}×"
-        met = {True: "✓", False: "✗", None: ""}[row["met"]]
-        lines.append("| " + " | ".join([row["label"], row["unit"]] + cells + [target, met]) + " |")
-    return "\n".join(lines)
-
-
-def header(info: dict[str, Any], command: str, opts: Any) -> str:
-    v = info["versions"]
-    load = ", ".join(f"{x:.2f}" for x in info["loadavg_start"])
-    return (
-        f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['platform']}; "
-        f"Python {info['python']}; Twisted {v['twisted']}, uvloop {v['uvloop']}, "
-        f"zope.interface {v['zope.interface']}, plait {v['plait']}.  \n"
-        f"Run {info['date']}: {opts.runs} runs each, interleaved; "
-        f"load average at start {load}.  \n"
-        f"Command: `{command}`  \n"
-        "Cells: median (min–max) over the runs, **ratio of medians to Twisted**."
-    )
-
-
-def updateReadme(text: str) -> None:
-    start, end = "<!-- bench-table-start -->", "<!-- bench-table-end -->"
-    readme = README.read_text()
-    if start not in readme or end not in readme:
-        raise SystemExit(f"{README} has no {start} ... {end} section")
-    before, rest = readme.split(start, 1)
-    _, after = rest.split(end, 1)
-    README.write_text(before + start + "\n" + text + "\n" + end + after)
+def _shown(sample: dict[str, Any]) -> str:
+    if "rate" in sample:
+        return f"{sample['rate']:,.0f}/s"
+    return f"{sample['seconds'] * 1e3:.1f} ms"
 
 
 # ---------------------------------------------------------------- main
@@ -521,32 +470,44 @@ def updateReadme(text: str) -> None:
 def parseArgs(argv: list[str] | None) -> Any:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    names = sorted({b.key for b in BENCHES} | {b.workload for b in BENCHES}
+                   | {g for b in BENCHES for g in b.groups})
     p.add_argument("--runs", type=int, default=3, help="runs per framework (default 3)")
-    p.add_argument("--only", help="comma-separated workloads (pingpong, stream, churn, "
-                   "fanin, timers, deferred, irc, import) or bench keys (e.g. pingpong-1core)")
+    p.add_argument("--only", help="comma-separated workloads, groups or bench keys: "
+                   + ", ".join(names))
     p.add_argument("--frameworks", help="comma-separated subset of " + ",".join(FRAMEWORKS))
-    p.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    p.add_argument("--scale", action="store_true",
+                   help="also run the scale rows (1k/10k/50k connections; minutes)")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes (smoke test); includes tiny scale rows")
     p.add_argument("--json", type=Path, help="where to write the JSON results "
                    "(default bench/results/<date>.json)")
+    p.add_argument("--plot", type=Path, metavar="PATH",
+                   help="where to write the ratio plot (default: next to the JSON, .png)")
+    p.add_argument("--no-plot", dest="noPlot", action="store_true", help="write no PNG")
     p.add_argument("--readme", action="store_true",
-                   help="replace the table in bench/README.md with this run's")
+                   help="replace the table in bench/README.md with this run's, and copy the "
+                   "plots to bench/latest-*.png")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="run every child under cProfile, writing .prof files to DIR")
+    p.add_argument("--profile-clock", dest="profileClock", choices=["cpu", "wall"],
+                   default="cpu", help="what the profiles time: the process's CPU time "
+                   "(default; other load does not inflate it) or wall-clock time")
     opts = p.parse_args(argv)
+    PROFILE_CLOCK[0] = opts.profileClock
     opts.mode = "quick" if opts.quick else "full"
+    opts.certificates = None
     if opts.runs < 1:
         p.error("--runs must be at least 1")
-    benchKeys = {b.key for b in BENCHES}
-    workloads = {b.workload for b in BENCHES}
     if opts.only:
         wanted = [w.strip() for w in opts.only.split(",") if w.strip()]
-        bad = [w for w in wanted if w not in benchKeys | workloads]
+        bad = [w for w in wanted if w not in names]
         if bad:
-            p.error(f"unknown workload {', '.join(bad)}; choose from "
-                    f"{', '.join(sorted(benchKeys | workloads))}")
-        opts.benches = [b for b in BENCHES if b.key in wanted or b.workload in wanted]
+            p.error(f"unknown workload {', '.join(bad)}; choose from {', '.join(names)}")
+        opts.benches = [b for b in BENCHES if b.key in wanted or b.workload in wanted
+                        or set(b.groups) & set(wanted)]
     else:
-        opts.benches = list(BENCHES)
+        opts.benches = [b for b in BENCHES if not b.optIn or opts.scale or opts.quick]
     if opts.frameworks:
         asked = [f.strip() for f in opts.frameworks.split(",") if f.strip()]
         bad = [f for f in asked if f not in FRAMEWORKS]
@@ -575,48 +536,87 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {fw} is not available: {why}", file=log)
     if opts.explicit and unavailable:
         return 2
-    info = machine()
+    info = report.machine()
     info["date"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     samples: dict[str, dict[str, list[dict[str, Any]]]] = {}
     failures = 0
     began = time.perf_counter()
-    for bench in opts.benches:
-        samples[bench.key] = {}
-        todo = [fw for fw in frameworks if supports(fw, bench)
-                and (bench.workload != "import" or fw in IMPORTS)]
-        for run in range(opts.runs):
-            for fw in todo:
-                try:
-                    sample = measure(bench, fw, opts, run)
-                except SampleError as e:
-                    sample = {"error": str(e)}
-                    failures += 1
-                    print(f"bench: {bench.key} {fw} run {run + 1}: FAILED {e}", file=log)
-                else:
-                    shown = (f"{sample['rate']:,.0f}/s" if "rate" in sample
-                             else f"{sample['seconds'] * 1e3:.1f} ms")
-                    print(f"bench: {bench.key} {fw} run {run + 1}: {shown}", file=log)
-                samples[bench.key].setdefault(fw, []).append(sample)
+    try:
+        for bench in opts.benches:
+            samples[bench.key] = {}
+            todo = [fw for fw in frameworks if supports(fw, bench)]
+            for run in range(opts.runs):
+                for fw in todo:
+                    try:
+                        sample = measure(bench, fw, opts, run)
+                    except Skipped as e:
+                        sample = {"skipped": str(e)}
+                        print(f"bench: {bench.key} {fw}: skipped: {e}", file=log)
+                    except SampleError as e:
+                        sample = {"error": str(e)}
+                        failures += 1
+                        print(f"bench: {bench.key} {fw} run {run + 1}: FAILED {e}", file=log)
+                    else:
+                        print(f"bench: {bench.key} {fw} run {run + 1}: {_shown(sample)}",
+                              file=log)
+                    samples[bench.key].setdefault(fw, []).append(sample)
+    finally:
+        if opts.certificates is not None:
+            opts.certificates.remove()
     info["loadavg_end"] = list(os.getloadavg())
     info["duration_s"] = time.perf_counter() - began
-    rows = buildRows(samples, frameworks)
-    text = header(info, command, opts) + "\n\n" + table(rows, frameworks)
+    rows = report.buildRows(samples, frameworks)
+    noise = report.noiseNote(rows, info, opts.runs)
+    notes = report.skippedNotes(samples)
     if unavailable:
-        text += "\n\nNot run: " + "; ".join(f"{k} ({v})" for k, v in unavailable.items())
-    print(text)
-    path = opts.json
-    if path is None:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = RESULTS / f"{stamp}{'-quick' if opts.quick else ''}.json"
+        notes.append("Not run: " + "; ".join(f"{k} ({v})" for k, v in unavailable.items()))
+    text = "\n\n".join([report.header(info, command, opts.runs),
+                        report.table(rows, frameworks), noise, *notes])
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ("-quick" if opts.quick else "")
+    path = opts.json or RESULTS / f"{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    sizes = {b.key: {**SIZES[opts.mode][b.workload], **b.extra} for b in opts.benches}
+    plots = _plots(opts, rows, samples, frameworks, info, command, noise, path)
+    if opts.readme:
+        links = []
+        if "ratios" in plots:
+            shutil.copyfile(plots["ratios"], LATEST_RATIOS)
+            links.append(f"![ratios to Twisted]({LATEST_RATIOS.name})")
+        if "scale" in plots:
+            shutil.copyfile(plots["scale"], LATEST_SCALE)
+            links.append(f"![scale curves]({LATEST_SCALE.name})")
+        report.updateReadme(text + ("\n\n" + "\n".join(links) if links else ""))
+    print(text)
+    sizes = {b.key: sizesFor(b, opts.mode) for b in opts.benches}
     path.write_text(json.dumps({
         "command": command, "machine": info, "mode": opts.mode, "runs": opts.runs,
         "frameworks": frameworks, "unavailable": unavailable, "sizes": sizes,
-        "samples": samples, "rows": rows, "table": text,
+        "samples": samples, "rows": rows, "table": text, "noise": noise,
+        "plots": {k: str(v) for k, v in plots.items()},
     }, indent=1))
     print(f"\nbench: JSON written to {path}", file=log)
-    if opts.readme:
-        updateReadme(text)
     return 1 if failures else 0
+
+
+def _plots(opts: Any, rows: list[dict[str, Any]], samples: dict[str, Any],
+           frameworks: list[str], info: dict[str, Any], command: str, noise: str,
+           jsonPath: Path) -> dict[str, Path]:
+    """Write the PNGs if matplotlib is here; say so on stderr if it is not."""
+    if opts.noPlot:
+        return {}
+    from bench import plot
+
+    why = plot.available()
+    if why is not None:
+        print(f"bench: no plot: {why}", file=sys.stderr)
+        return {}
+    title = f"{command} — {info['date']} — {report.describeMachine(info)}"
+    ratios = opts.plot or jsonPath.with_suffix(".png")
+    written = {}
+    if plot.ratioPlot(rows, frameworks, title, noise, ratios):
+        written["ratios"] = ratios
+        print(f"bench: plot written to {ratios}", file=sys.stderr)
+    scale = ratios.with_name(ratios.stem + "-scale.png")
+    if plot.scalePlot(samples, frameworks, title, scale):
+        written["scale"] = scale
+        print(f"bench: scale plot written to {scale}", file=sys.stderr)
+    return written

@@ -4,12 +4,21 @@ Split out of ``plait.base`` (which owns ``DelayedCall`` and the reactor);
 the queue only needs a call's ``time``, ``delayed_time``, ``called``,
 ``cancelled``, ``func``, ``args`` and ``kw``.
 
-Theory of operation of ``_TimerQueue``: an entry is a due time and a call.
-It is *live* while the call has neither run nor been cancelled and the time
-is still the call's ``getTime()``; cancelling or moving a call
-(``reset``/``delay`` queue a fresh entry) just leaves its old entry dead, to be
-skipped when reached (lazy cancellation), and everything is rebuilt once dead
-entries are more than half.  Discussion: with many pending timers the cost of
+Theory of operation of ``_TimerQueue``: an entry is a time and a call, filed
+under the call's ``time``.  It is *live* while the call has neither run nor
+been cancelled and the entry's time is still the call's ``time``.  Cancelling
+a call, or moving it earlier (``reset``/``delay``/``activate_delay`` call the
+``rescheduled`` hook, which files a fresh entry), just leaves its old entry
+dead, to be skipped when reached (lazy cancellation), and everything is
+rebuilt once dead entries are more than half.  Moving a call *later* touches
+nothing here: ``DelayedCall`` only adds to ``delayed_time`` (as Twisted's
+does), and when the live entry comes due with a non-zero ``delayed_time``
+the queue folds it into ``time`` and files the call again, on the heap.  An
+idle timeout reset on every packet therefore costs two attribute writes,
+and the queue sees the call once per expiry of the *original* time, not
+once per reset.  ``nextTime`` does the same folding at the fronts, so the
+reactor never wakes up for a call that was moved later.  Discussion: with
+many pending timers the cost of
 ``callLater`` is garbage-collector traversal and cache misses, not the data
 structure, and CPython schedules full collections by counting allocations of
 tracked objects.  So on the common path entries are not tuples: they live in
@@ -42,8 +51,11 @@ __all__: list[str] = []
 
 
 def _isLive(when: float, call: DelayedCall) -> bool:
-    """Whether the entry ``(when, call)`` is the one that should run ``call``."""
-    return not (call.called or call.cancelled) and call.time + call.delayed_time == when
+    """Whether the entry ``(when, call)`` is the one filed for ``call``.
+
+    A live entry may still be early: ``call.delayed_time`` says by how much.
+    """
+    return not (call.called or call.cancelled) and call.time == when
 
 
 class _TimerQueue:
@@ -53,7 +65,9 @@ class _TimerQueue:
 
     def __init__(self, seconds: Callable[[], float]) -> None:
         self._seconds = seconds
-        self._newTimes: list[float] = []  # appended by callLater, not yet merged
+        # Appended by callLater, not yet merged.  Never rebound (only cleared
+        # in place), so that the reactor can keep their bound ``append``s.
+        self._newTimes: list[float] = []
         self._newCalls: list[DelayedCall] = []
         self._runTimes: deque[float] = deque()  # sorted, consumed from the left
         self._runCalls: deque[DelayedCall] = deque()
@@ -62,7 +76,7 @@ class _TimerQueue:
         self._dead = 0  # entries that will be skipped (cancelled or moved calls)
 
     def add(self, call: DelayedCall, when: float) -> None:
-        """Schedule ``call`` at ``when`` (its ``getTime()``); for new and moved calls."""
+        """File ``call`` under ``when`` (its ``time``); for new and moved calls."""
         self._newTimes.append(when)
         self._newCalls.append(call)
 
@@ -76,8 +90,12 @@ class _TimerQueue:
             self._compact()
 
     def rescheduled(self, call: DelayedCall) -> None:
-        """``reset``/``delay`` hook: the old entry dies, a new one is queued."""
-        self.add(call, call.getTime())
+        """``DelayedCall.resetter``: ``call.time`` moved earlier.
+
+        The old entry dies, a new one is filed.  (Moves to a later time never
+        get here: see the module docstring.)
+        """
+        self.add(call, call.time)
         self.cancelled(call)
 
     def __len__(self) -> int:
@@ -134,7 +152,7 @@ class _TimerQueue:
         if not runTimes and not heap:
             return  # the common idle pass: no clock read
         now = self._seconds()
-        popTime, popCall, heappop = runTimes.popleft, runCalls.popleft, heapq.heappop
+        popTime, popCall, heappop, heappush = runTimes.popleft, runCalls.popleft, heapq.heappop, heapq.heappush
         # This loop is where every timer in plait runs.  The next entry is the
         # earlier of the run's front and the heap's top.  Calls scheduled
         # while it runs land in the _new columns and wait for the next pass.
@@ -152,12 +170,22 @@ class _TimerQueue:
                 call = popCall()
             else:
                 break
-            if call.called or call.cancelled or call.time + call.delayed_time != when:
+            if call.called or call.cancelled or call.time != when:
                 self._dead -= 1
-                continue  # cancelled, or moved (its live entry is elsewhere)
+                continue  # cancelled, or moved earlier (its live entry is elsewhere)
+            if call.delayed_time:
+                # Moved later since it was filed: file it at its due time.
+                # Onto the heap, so that it still runs in this pass if due.
+                when = call.time = when + call.delayed_time
+                call.delayed_time = 0.0
+                heappush(heap, (when, next(self._heapSeq), call))
+                continue
             call.called = True
             try:
-                call.func(*call.args, **call.kw)
+                if call.kw:
+                    call.func(*call.args, **call.kw)
+                else:
+                    call.func(*call.args)  # no copy of an empty kw dict
             except Exception:  # noqa: BLE001 - logged; the loop goes on
                 log.err(Failure(), "while handling timed call")
 
@@ -166,18 +194,25 @@ class _TimerQueue:
         if self._newTimes:
             self._merge()
         runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
-        # Drop dead entries at the fronts (_isLive, inlined: every pass).
+        # Drop dead entries at the fronts, and re-file live ones that were
+        # moved later (_isLive, inlined: this runs every pass).
         while runTimes:
             call = runCalls[0]
-            if not (call.called or call.cancelled) and call.time + call.delayed_time == runTimes[0]:
-                break
+            if not (call.called or call.cancelled) and call.time == runTimes[0]:
+                if not call.delayed_time:
+                    break
+                self._refile(call)
+            else:
+                self._dead -= 1
             runTimes.popleft()
             runCalls.popleft()
-            self._dead -= 1
         while heap:
             when, _, call = heap[0]
-            if not (call.called or call.cancelled) and call.time + call.delayed_time == when:
-                break
+            if not (call.called or call.cancelled) and call.time == when:
+                if not call.delayed_time:
+                    break
+                heapq.heapreplace(heap, self._refiled(call))
+                continue
             heapq.heappop(heap)
             self._dead -= 1
         if runTimes and heap:
@@ -185,6 +220,15 @@ class _TimerQueue:
         if runTimes:
             return runTimes[0]
         return heap[0][0] if heap else None
+
+    def _refiled(self, call: DelayedCall) -> tuple[float, int, DelayedCall]:
+        """Fold ``call.delayed_time`` into ``call.time``; return its new heap entry."""
+        when = call.time = call.time + call.delayed_time
+        call.delayed_time = 0.0
+        return (when, next(self._heapSeq), call)
+
+    def _refile(self, call: DelayedCall) -> None:
+        heapq.heappush(self._heap, self._refiled(call))
 
     def pending(self) -> list[DelayedCall]:
         """Return the live (neither run nor cancelled) calls."""

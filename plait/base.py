@@ -1,10 +1,10 @@
 """Time, lifecycle and system events: the part of a reactor that is not I/O.
 
-Owns ``DelayedCall`` (the handle ``callLater`` returns), ``_TimerQueue`` (the
-heap behind ``callLater``), ``_SystemEvent`` (before/during/after triggers)
-and ``ReactorBase``: ``run``/``stop``/``crash``/``iterate``, ``callLater``,
-``callWhenRunning``, ``callFromThread``, the thread pool and signal handling
-(SIGINT/SIGTERM; SIGCHLD for ``plait.process`` where there is no pidfd).
+Owns ``DelayedCall`` (the handle ``callLater`` returns), ``_SystemEvent``
+(before/during/after triggers) and ``ReactorBase``: ``run``/``stop``/
+``crash``/``iterate``, ``callLater``, ``callWhenRunning``, ``callFromThread``,
+the thread pool and signal handling (SIGINT/SIGTERM; SIGCHLD for
+``plait.process`` where there is no pidfd).
 Name resolution comes from ``plait._resolver.PluggableResolverMixin``.
 ``plait.selectreactor.SelectorReactor`` adds the selector,
 the waker and the descriptor bookkeeping on top (``doIteration``).
@@ -92,9 +92,16 @@ class DelayedCall:
     """A call scheduled by ``callLater``: cancel it, move it, or ask about it.
 
     ``cancel``/``reset``/``delay`` raise ``AlreadyCalled`` once the call ran
-    and ``AlreadyCancelled`` once it was cancelled.  ``canceller(self)`` and
-    ``resetter(self)`` tell the owning scheduler (the reactor's timer queue or
-    a ``task.Clock``) about a cancellation or a new due time.
+    and ``AlreadyCancelled`` once it was cancelled.  ``canceller(self)`` tells
+    the owning scheduler (the reactor's timer queue or a ``task.Clock``) about
+    a cancellation, ``resetter(self)`` that ``time`` moved *earlier*.
+
+    Moving a call later is lazy, as in Twisted: ``time`` stays (it is where
+    the scheduler filed the call) and ``delayed_time`` holds the extra wait,
+    so ``getTime()`` is ``time + delayed_time``.  The scheduler folds the
+    delay in when ``time`` comes (``_TimerQueue`` re-files the call then).
+    That makes ``reset()`` to a later time, what an idle timeout does on
+    every packet, two attribute writes and no call into the scheduler.
     """
 
     # Slots: reactors create these by the hundred thousand, and both
@@ -132,40 +139,65 @@ class DelayedCall:
         """Return when the call is due, in ``seconds()`` units."""
         return self.time + self.delayed_time
 
-    def _checkActive(self) -> None:
+    # The state checks are written out in each method rather than shared
+    # in a helper: reset() is called per packet by idle timeouts, and a
+    # Python call would be most of its cost.
+
+    def cancel(self) -> None:
+        """Unschedule the call and drop its function and arguments."""
         if self.cancelled:
             raise error.AlreadyCancelled()
         if self.called:
             raise error.AlreadyCalled()
-
-    def cancel(self) -> None:
-        """Unschedule the call and drop its function and arguments."""
-        self._checkActive()
         self.cancelled = True  # first: the canceller may look at the flag
         self.canceller(self)
         del self.func, self.args, self.kw
 
     def reset(self, secondsFromNow: float) -> None:
-        """Reschedule the call to ``secondsFromNow`` seconds from now."""
-        self._checkActive()
-        self.time = self.seconds() + secondsFromNow
-        self.delayed_time = 0.0
-        self.resetter(self)
+        """Reschedule the call to ``secondsFromNow`` seconds from now.
+
+        Earlier than ``time``: ``time`` moves and the scheduler is told.
+        Otherwise only ``delayed_time`` changes (see the class docstring).
+        """
+        if self.cancelled:
+            raise error.AlreadyCancelled()
+        if self.called:
+            raise error.AlreadyCalled()
+        newTime = self.seconds() + secondsFromNow
+        if newTime < self.time:
+            self.delayed_time = 0.0
+            self.time = newTime
+            self.resetter(self)
+        else:
+            self.delayed_time = newTime - self.time
 
     def delay(self, secondsLater: float) -> None:
-        """Push the due time ``secondsLater`` seconds later."""
-        self._checkActive()
+        """Move the due time by ``secondsLater`` seconds (negative: earlier)."""
+        if self.cancelled:
+            raise error.AlreadyCancelled()
+        if self.called:
+            raise error.AlreadyCalled()
         self.delayed_time += secondsLater
-        self.resetter(self)
+        if self.delayed_time < 0.0:
+            self.time += self.delayed_time
+            self.delayed_time = 0.0
+            self.resetter(self)
 
     def active(self) -> bool:
         """True until the call has run or been cancelled."""
         return not (self.cancelled or self.called)
 
     def activate_delay(self) -> None:
-        """Fold ``delayed_time`` into ``time`` (Twisted's name; the due time is unchanged)."""
-        self.time += self.delayed_time
-        self.delayed_time = 0.0
+        """Fold ``delayed_time`` into ``time`` (Twisted's name; the due time is unchanged).
+
+        The scheduler files calls by ``time``, so a pending call's scheduler
+        is told (``resetter``) when ``time`` changes.
+        """
+        if self.delayed_time:
+            self.time += self.delayed_time
+            self.delayed_time = 0.0
+            if not (self.cancelled or self.called):
+                self.resetter(self)
 
     # Calls order by their scheduled ``time``, as Twisted's do (its timer
     # heap once compared calls directly).  No __eq__: equal times do not
@@ -356,7 +388,10 @@ class ReactorBase(PluggableResolverMixin):
         self._timers = _TimerQueue(self._secondsFn)
         self._cancelTimer = self._timers.cancelled
         self._moveTimer = self._timers.rescheduled
-        self._addTimer = self._timers.add
+        # _TimerQueue.add, inlined into callLater: the queue's columns of new
+        # entries are never rebound, so their bound appends stay valid.
+        self._addTimerTime = self._timers._newTimes.append
+        self._addTimerCall = self._timers._newCalls.append
         self.threadCallQueue: deque[_Trigger] = deque()
         self.threadpool: ThreadPool | None = None
         self._threadpoolStartupID: Any = None
@@ -492,7 +527,8 @@ class ReactorBase(PluggableResolverMixin):
             raise AssertionError(f"{callable} is not callable")
         when = self._secondsFn() + delay
         call = DelayedCall(when, callable, args, kw, self._cancelTimer, self._moveTimer, self._secondsFn)
-        self._addTimer(call, when)
+        self._addTimerTime(when)  # _TimerQueue.add(call, when), without the call
+        self._addTimerCall(call)
         return call
 
     def getDelayedCalls(self) -> list[DelayedCall]:

@@ -59,6 +59,27 @@ __all__ = [
 ]
 
 
+class _ClockCall(DelayedCall):
+    """A ``Clock``'s DelayedCall: every move re-sorts the clock's ``calls``.
+
+    ``DelayedCall`` tells its scheduler only about moves to an earlier time
+    (a later one just grows ``delayed_time``, which the reactor's timer queue
+    handles when the call comes due).  A Clock keeps ``calls`` sorted by due
+    time instead, because tests read that list directly, so its calls report
+    every move.
+    """
+
+    __slots__ = ()
+
+    def reset(self, secondsFromNow: float) -> None:
+        super().reset(secondsFromNow)
+        self.resetter(self)
+
+    def delay(self, secondsLater: float) -> None:
+        super().delay(secondsLater)
+        self.resetter(self)
+
+
 @implementer(IReactorTime)
 class Clock:
     """A fake clock: time moves only when ``advance`` is called."""
@@ -80,7 +101,7 @@ class Clock:
         """Schedule ``callable(*args, **kw)`` at ``seconds() + delay``."""
         if not delay >= 0:
             raise AssertionError(f"{delay} is not greater than or equal to 0 seconds")
-        call = DelayedCall(
+        call = _ClockCall(
             self.seconds() + delay, callable, args, kw, self.calls.remove, self._sortCalls, self.seconds
         )
         self.calls.append(call)

@@ -632,3 +632,17 @@ def test_baseHoldsTwistedsOtherNames() -> None:
     assert plait.base.ThreadPool is ThreadPool and plait.base.BaseConnector is BaseConnector
     with pytest.raises(AttributeError):
         plait.base.NoSuchName  # noqa: B018
+
+
+def test_timeoutFollowsACallMovedLater(fake: FakeReactor) -> None:
+    """A call reset to a later time moves timeout() with it and fires once, at the new time."""
+    seen: list[float] = []
+    call = fake.callLater(2, lambda: seen.append(fake.now))
+    call.reset(30)
+    assert fake.timeout() == 30.0
+    fake.now += 10
+    call.reset(30)
+    assert fake.timeout() == 30.0
+    fake.callLater(45, fake.stop)
+    runToStop(fake)
+    assert seen == [1040.0]

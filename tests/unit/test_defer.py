@@ -593,6 +593,87 @@ def test_pauseFromInsideACallbackStopsBeforeTheNextOne() -> None:
     assert trace == [("second", 2)]
 
 
+def test_pauseFromInsideAnErrbackStopsBeforeTheNextOne() -> None:
+    """The same on the failure path (run by the general loop, not the first walk)."""
+    trace: list[Any] = []
+    d: Deferred[int] = Deferred()
+    d.addErrback(lambda f: d.pause() or 5)
+    d.addCallback(recorder(trace, "after"))
+    d.errback(Boom())
+    assert trace == []
+    d.unpause()
+    assert trace == [("after", 5)]
+
+
+# --- the first walk (callback()'s own loop) handing over to _runCallbacks ------------
+
+
+def test_waiterMetInTheFirstWalkGetsTheResultAtItsPlace() -> None:
+    """A Deferred waiting on this one, queued between callbacks, gets the result there."""
+    trace: list[Any] = []
+    inner: Deferred[int] = Deferred()
+    inner.addCallback(lambda r: r + 1)
+    outer: Deferred[int] = Deferred()
+    outer.addCallback(lambda ignored: inner)
+    outer.addCallback(recorder(trace, "outer"))
+    outer.callback(0)  # outer now waits: its continuation is inner's second entry
+    inner.addCallback(recorder(trace, "inner after the hand-off"))
+    inner.callback(1)
+    assert trace == [("outer", 2), ("inner after the hand-off", None)]
+    assert inner._callbacks == [] and outer._callbacks == []
+
+
+def test_firstWalkTakesAFiredDeferredAndGoesOn() -> None:
+    """A callback returning a fired Deferred: its result is taken and the walk goes on."""
+    d: Deferred[int] = Deferred()
+    d.addCallback(lambda r: defer.succeed(r + 1))
+    d.addErrback(lambda f: 0)  # skipped: no failure
+    d.addCallback(lambda r: r * 10)
+    d.callback(1)
+    assert successResultOf(d) == 20
+
+
+def test_firstWalkHandsAFailedInnerResultToTheErrbacks() -> None:
+    """A callback returning a failed Deferred: the next callbacks are skipped, errbacks run."""
+    trace: list[Any] = []
+    d: Deferred[int] = Deferred()
+    d.addCallback(lambda r: defer.fail(Boom(r)))
+    d.addCallback(recorder(trace, "skipped"))
+    d.addErrback(lambda f: f.value.args[0] + 100)
+    d.addCallback(recorder(trace, "after"))
+    d.callback(1)
+    assert trace == [("after", 101)]
+
+
+def test_failureSubclassesMadeAnyTimeAreFailures() -> None:
+    """A Failure subclass defined after import still switches to the errbacks."""
+
+    class MyFailure(Failure):
+        pass
+
+    class MyDeferred(Deferred[Any]):
+        pass
+
+    seen: list[Any] = []
+    d: Deferred[int] = Deferred()
+    d.addCallback(lambda r: MyFailure(Boom()))
+    d.addCallback(seen.append)
+    d.addErrback(lambda f: seen.append(type(f)))
+    d.addCallback(lambda ignored: MyDeferred())
+    d.callback(1)
+    assert seen == [MyFailure]
+    assert d.paused == 1  # waiting on the MyDeferred
+
+
+def test_errbackReturningItsOwnDeferredWarns() -> None:
+    """The self-return warning on the failure path too."""
+    d: Deferred[Any] = Deferred()
+    d.addErrback(lambda f: d)
+    with pytest.warns(DeprecationWarning, match="Callback returned the Deferred it was attached to"):
+        d.errback(Boom())
+    assert d.paused == 1
+
+
 def test_failureOnAPausedDeferredIsStillReported(loggedErrors: Any) -> None:
     """A paused Deferred holding a failure reports it when collected."""
     d: Deferred[int] = Deferred()

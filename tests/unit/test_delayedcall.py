@@ -416,3 +416,127 @@ def test_activateDelay(clock: Clock) -> None:
     due = call.getTime()
     call.activate_delay()
     assert (call.time, call.delayed_time, call.getTime()) == (due, 0.0, due)
+
+
+# -- Lazy moves to a later time (issue 16: reset() per packet) ------------------------
+
+
+def test_resetLaterOnlyGrowsDelayedTime(clock: Clock) -> None:
+    """reset() to a later time keeps ``time`` and sets ``delayed_time``, as Twisted does."""
+    call = clock.callLater(5, _noop)
+    clock.advance(1)
+    call.reset(10)
+    assert (call.time, call.delayed_time, call.getTime()) == (5, 6, 11)
+    call.reset(2)  # earlier than time: time moves, the delay is dropped
+    assert (call.time, call.delayed_time, call.getTime()) == (3, 0.0, 3)
+    call.delay(1)
+    call.delay(-2)  # below time again: folded, time moves
+    assert (call.time, call.delayed_time, call.getTime()) == (2, 0.0, 2)
+    call.cancel()
+
+
+def test_clockCallsStaySortedAfterALaterMove(clock: Clock) -> None:
+    """A Clock's calls re-sort on every move, even the lazy ones, and run in due order."""
+    seen: list[str] = []
+    a = clock.callLater(1, seen.append, "a")
+    clock.callLater(2, seen.append, "b")
+    a.reset(3)
+    assert [c.getTime() for c in clock.calls] == [2, 3]
+    a.delay(-2.5)
+    assert [c.getTime() for c in clock.calls] == [0.5, 2]
+    clock.advance(3)
+    assert seen == ["a", "b"]
+
+
+def _scheduleOn(q: _TimerQueue, t: _FakeTime, delay: float, f: Any, *args: Any) -> DelayedCall:
+    """Like _schedule, but the call reads the moving fake time (for reset())."""
+    call = DelayedCall(t.now + delay, f, args, {}, q.cancelled, q.rescheduled, t)
+    q.add(call, call.time)
+    return call
+
+
+def test_queueResetLaterFilesNothing() -> None:
+    """Moving a call later adds no entry: the queue re-files it once, when its old time comes."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+    call = _scheduleOn(q, t, 1, seen.append, 1)
+    q.runDue()
+    for _ in range(1000):
+        t.now += 0.001
+        call.reset(1)  # an idle timeout pushed back on every packet
+    assert len(q) == 1 and q._dead == 0
+    assert call.time == 101.0 and call.getTime() == t.now + 1
+    assert q.nextTime() == call.getTime()  # folded in: no early wake-up
+    assert len(q) == 1 and call.delayed_time == 0.0
+    t.now = call.getTime()
+    q.runDue()
+    assert seen == [1]
+    assert len(q) == 0 and q._dead == 0
+
+
+def test_queueLateCallRefiledInThePassThatReachesIt() -> None:
+    """A moved call whose new time is also due runs in the pass that reaches its old entry."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    moved = _schedule(q, t.now, 1, seen.append, "moved")
+    _schedule(q, t.now, 2, seen.append, "other")
+    moved.delay(0.5)
+    t.now += 3
+    q.runDue()
+    assert seen == ["moved", "other"]
+    assert len(q) == 0
+
+
+def test_queueEarlierThenBackLaterRunsOnce() -> None:
+    """Moved earlier (a new entry) and back to the old time (two live-looking entries): runs once."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+    call = _scheduleOn(q, t, 5, seen.append, 1)
+    q.runDue()
+    call.reset(1)  # earlier: a new entry, the old one dies
+    call.reset(5)  # later again: only delayed_time
+    assert q.pending() == [call]
+    t.now += 1
+    q.runDue()  # the early entry folds in and is re-filed at the old time
+    assert seen == []
+    t.now += 4
+    q.runDue()
+    assert seen == [1]
+    assert len(q) == 0
+
+
+def test_queueActivateDelayKeepsThePendingCall() -> None:
+    """activate_delay() on a pending call re-files it: it still runs at its due time."""
+    q, t = _makeQueue()
+    seen: list[int] = []
+    call = _schedule(q, t.now, 1, seen.append, 1)
+    call.delay(2)
+    call.activate_delay()
+    assert (call.time, call.delayed_time) == (t.now + 3, 0.0)
+    t.now += 1
+    q.runDue()
+    assert seen == []
+    t.now += 2
+    q.runDue()
+    assert seen == [1]
+    assert len(q) == 0 and q._dead == 0
+
+
+def test_queueCompactionKeepsLateCalls() -> None:
+    """Compaction keeps a live call that was moved later, and it runs at its new time."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    late = _scheduleOn(q, t, 1, seen.append, "late")
+    doomed = [_schedule(q, t.now, 2, _noop) for _ in range(10)]
+    q.runDue()
+    late.reset(50)
+    for call in doomed:
+        call.cancel()
+    assert len(q) < 11  # compacted at least once, the late call's entry kept
+    assert q.pending() == [late]
+    t.now += 49
+    q.runDue()
+    assert seen == []
+    t.now += 1
+    q.runDue()
+    assert seen == ["late"]

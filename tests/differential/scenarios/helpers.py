@@ -30,6 +30,24 @@ def delayedCalls():
 
 
 @scenario
+def delayedCallMoves():
+    # reset()/delay() to a later time only grow delayed_time; earlier moves time.
+    clock = task.Clock()
+    seen = []
+    a = clock.callLater(5, seen.append, "a")
+    b = clock.callLater(3, seen.append, "b")
+    clock.advance(1)
+    a.reset(10)
+    later = [a.time, a.delayed_time, a.getTime()]
+    b.reset(1)
+    earlier = [b.time, b.delayed_time, b.getTime()]
+    a.delay(-8)
+    below = [a.time, a.delayed_time, a.getTime()]
+    clock.advance(10)
+    return {"later": later, "earlier": earlier, "below": below, "ran": seen}
+
+
+@scenario
 def failureTexts():
     class BrokenMeta(type):
         def __str__(cls):

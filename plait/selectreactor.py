@@ -446,9 +446,13 @@ class SelectorReactor(ReactorBase):
         self, host: str, port: int, factory: Any, timeout: float = 30.0, bindAddress: Any = None
     ) -> Any:
         """Connect to ``host:port``; return the (already connecting) Connector."""
-        from plait import tcp
+        # Imported here, not at the top, to keep ``import plait.reactor``
+        # light; spelt ``import plait.tcp`` because ``from plait import tcp``
+        # runs importlib's Python-level _handle_fromlist on every call, and
+        # programs that churn connections call this once per connection.
+        import plait.tcp
 
-        connector = tcp.Connector(host, port, factory, timeout, bindAddress, self)
+        connector = plait.tcp.Connector(host, port, factory, timeout, bindAddress, self)
         connector.connect()
         return connector
 

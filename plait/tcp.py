@@ -149,7 +149,8 @@ class Server(Connection):
         reactor: Any,
         family: int | None = None,
     ) -> None:
-        super().__init__(skt, protocol, reactor, skt.family if family is None else family)
+        # By name, not super(): see Connection.__init__.
+        Connection.__init__(self, skt, protocol, reactor, skt.family if family is None else family)
         self.server = server
         self.client = client
         self.sessionno = sessionno
@@ -576,6 +577,8 @@ class Connector(BaseConnector):
     """``connectTCP``'s connector: ``host`` may be a name or an IP literal,
     ``port`` a number or a service name (``getservbyname``)."""
 
+    _lazyTimeout = True  # Client (a BaseClient) arms it when it must wait
+
     def __init__(
         self,
         host: str,
@@ -611,7 +614,7 @@ class Connector(BaseConnector):
         self.host = host
         self.port = port
         self.bindAddress = bindAddress
-        super().__init__(factory, timeout, reactor)
+        BaseConnector.__init__(self, factory, timeout, reactor)  # not super(): Connection.__init__ says why
 
     def _makeTransport(self) -> Client:
         return Client(self.host, self.port, self.bindAddress, self, self.reactor)

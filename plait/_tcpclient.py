@@ -51,6 +51,9 @@ _CONNECTED = TransportState.CONNECTED
 #: socket(2)'s flag for a non-blocking socket, where the platform has it.
 _SOCK_NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
 
+_AF_INET6 = socket.AF_INET6
+_EISCONN = errno.EISCONN
+
 # connect(2): a non-blocking connect that has not finished yet.
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
@@ -319,7 +322,7 @@ class Client(BaseClient):
             return  # stopped or timed out while resolving
         assert self.socket is not None
         port = self.addr[1]
-        if self._family == socket.AF_INET6:
+        if self._family == _AF_INET6:
             # AI_NUMERICHOST: no lookup, but a "%scope" suffix is resolved.
             info = socket.getaddrinfo(
                 address, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
@@ -338,7 +341,7 @@ class Client(BaseClient):
                 self._startWaiting()
                 self.startWriting()
                 return
-        if status == 0 or status == errno.EISCONN:
+        if status == 0 or status == _EISCONN:
             self._runAsDispatch(self._connected)
         else:
             self._connectFailed(status)

@@ -87,12 +87,16 @@ class ConnectorState(enum.Enum):
     __hash__ = object.__hash__
 
 
+_DISCONNECTED = ConnectorState.DISCONNECTED
+_CONNECTING = ConnectorState.CONNECTING
+_CONNECTED = ConnectorState.CONNECTED
+
+# Each state may also "move" to itself (a second report of the same end is
+# harmless), so one lookup answers every check.
 _ALLOWED: dict[ConnectorState, frozenset[ConnectorState]] = {
-    ConnectorState.DISCONNECTED: frozenset({ConnectorState.CONNECTING}),
-    ConnectorState.CONNECTING: frozenset(
-        {ConnectorState.CONNECTED, ConnectorState.DISCONNECTED}
-    ),
-    ConnectorState.CONNECTED: frozenset({ConnectorState.DISCONNECTED}),
+    _DISCONNECTED: frozenset({_DISCONNECTED, _CONNECTING}),
+    _CONNECTING: frozenset({_CONNECTING, _CONNECTED, _DISCONNECTED}),
+    _CONNECTED: frozenset({_CONNECTED, _DISCONNECTED}),
 }
 
 
@@ -115,7 +119,9 @@ class BaseConnector:
     _deadline: float | None = None
 
     def __init__(self, factory: Any, timeout: float | None, reactor: Any) -> None:
-        if timeout is not None:
+        # One test for the usual float (programs that churn connections make
+        # a connector per connection), the full checks for anything else.
+        if timeout is not None and (timeout.__class__ is not float or not timeout >= 0):
             if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
                 raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
             if timeout < 0:
@@ -123,7 +129,7 @@ class BaseConnector:
         self.factory = factory
         self.timeout = timeout
         self.reactor = reactor
-        self._state = ConnectorState.DISCONNECTED
+        self._state = _DISCONNECTED
 
     # -- state -----------------------------------------------------------------
 
@@ -134,7 +140,7 @@ class BaseConnector:
 
     def _setState(self, new: ConnectorState) -> None:
         """Move to ``new``; an illegal move is a bug in plait, so it raises."""
-        if new is not self._state and new not in _ALLOWED[self._state]:
+        if new not in _ALLOWED[self._state]:
             raise RuntimeError(
                 f"connector cannot go from {self._state.value!r} to {new.value!r}"
             )
@@ -153,9 +159,9 @@ class BaseConnector:
         Raises ``RuntimeError("can't connect in this state (...)")`` when
         already connecting or connected.
         """
-        if self._state is not ConnectorState.DISCONNECTED:
+        if self._state is not _DISCONNECTED:
             raise RuntimeError(f"can't connect in this state ({self.state})")
-        self._setState(ConnectorState.CONNECTING)
+        self._setState(_CONNECTING)
         if not self.factoryStarted:
             self.factory.doStart()
             self.factoryStarted = True
@@ -173,7 +179,7 @@ class BaseConnector:
             self.transport = self._makeTransport()
         except BaseException:
             self.cancelTimeout()
-            self._setState(ConnectorState.DISCONNECTED)
+            self._setState(_DISCONNECTED)
             self._stopFactoryUnlessReconnecting()
             raise
         self.factory.startedConnecting(self)
@@ -212,15 +218,15 @@ class BaseConnector:
         before this returns.  Raises ``NotConnectingError("we're not trying
         to connect")`` unless the connector is connecting.
         """
-        if self._state is not ConnectorState.CONNECTING:
+        if self._state is not _CONNECTING:
             raise error.NotConnectingError("we're not trying to connect")
         self.transport.failIfNotConnected(error.UserError())
 
     def disconnect(self) -> None:
         """Stop connecting, or close the connection; nothing if disconnected."""
-        if self._state is ConnectorState.CONNECTING:
+        if self._state is _CONNECTING:
             self.stopConnecting()
-        elif self._state is ConnectorState.CONNECTED:
+        elif self._state is _CONNECTED:
             self.transport.loseConnection()
 
     def getDestination(self) -> Any:
@@ -245,7 +251,7 @@ class BaseConnector:
         the factory is asked.  A ``None`` result is the transport's problem
         (it closes the connection).
         """
-        self._setState(ConnectorState.CONNECTED)
+        self._setState(_CONNECTED)
         self.cancelTimeout()
         return self.factory.buildProtocol(addr)
 
@@ -253,13 +259,13 @@ class BaseConnector:
         """The attempt failed: tell the factory, then stop it unless it retried."""
         self.cancelTimeout()
         self.transport = None
-        self._setState(ConnectorState.DISCONNECTED)
+        self._setState(_DISCONNECTED)
         self.factory.clientConnectionFailed(self, reason)
         self._stopFactoryUnlessReconnecting()
 
     def connectionLost(self, reason: Failure) -> None:
         """The connection ended: tell the factory, then stop it unless it retried."""
-        self._setState(ConnectorState.DISCONNECTED)
+        self._setState(_DISCONNECTED)
         self.factory.clientConnectionLost(self, reason)
         self._stopFactoryUnlessReconnecting()
 
@@ -274,7 +280,7 @@ class BaseConnector:
         # A factory that called connect() from its callback is connecting
         # again and stays started.  The factoryStarted check keeps doStop
         # single even if the callback reconnected and then gave up again.
-        if self._state is ConnectorState.DISCONNECTED and self.factoryStarted:
+        if self._state is _DISCONNECTED and self.factoryStarted:
             self.factoryStarted = False
             self.factory.doStop()
 

@@ -26,7 +26,12 @@ from plait.failure import Failure
 from plait.protocol import Protocol
 from plait.testing import MemoryReactorClock
 from tests.helpers import runUntil
-from tests.integration.test_tcp import OneProtocolFactory, Recorder, serverFactoryFor, waitFor
+from tests.integration.test_tcp import (
+    OneProtocolFactory,
+    Recorder,
+    serverFactoryFor,
+    waitFor,
+)
 
 
 class _Echo(Protocol):

@@ -48,6 +48,12 @@ __all__ = ["BaseClient", "Client"]
 _CONNECTING = TransportState.CONNECTING
 _CONNECTED = TransportState.CONNECTED
 
+#: socket(2)'s flag for a non-blocking socket, where the platform has it.
+_SOCK_NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
+
+_AF_INET6 = socket.AF_INET6
+_EISCONN = errno.EISCONN
+
 # connect(2): a non-blocking connect that has not finished yet.
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
@@ -57,7 +63,8 @@ class BaseClient(Connection):
     A subclass's ``__init__`` creates the socket (or finds the problem that
     prevents it) and calls ``_finishInit``, which schedules the first step,
     ``_resolveAddress``, for the next reactor turn; a subclass defines that
-    step and ``getPeer``.  From then on, dispatched on the transport's state
+    step and ``getPeer``, and calls ``_startWaiting()`` whenever the connect
+    has to wait (that arms the connector's timeout, see ``plait.connector``).  From then on, dispatched on the transport's state
     (CONNECTING): ``_connected()`` once the socket is connected (called
     from the loop), ``_connectFailed(errno)`` or ``failIfNotConnected(reason)``
     when it cannot be.  ``failIfNotConnected`` (timeout, ``stopConnecting``,
@@ -81,9 +88,27 @@ class BaseClient(Connection):
         """
         Connection.__init__(self, skt, None, reactor, family)
         if problem is None:
-            self._scheduled = self.reactor.callLater(0, self._resolveAddress)
+            self._scheduled = self.reactor.callLater(0, self._firstStep)
         else:
             self._scheduled = self.reactor.callLater(0, self.failIfNotConnected, problem)
+
+    def _firstStep(self) -> None:
+        """The turn after ``connect()``: start, unless the timeout has expired."""
+        self._scheduled = None
+        # The connector's timeout may only be noted, not armed (connector's
+        # "Discussion: the lazy timeout"): a deadline that passed while the
+        # loop was busy fails the attempt here, as Twisted's due timer would.
+        connector = self.connector
+        if getattr(connector, "_deadline", None) is not None and connector._deadlinePassed():
+            return
+        self._resolveAddress()
+
+    def _startWaiting(self) -> None:
+        """The connect has to wait (a resolver, the handshake, a full
+        backlog): only now does the connector's timeout need its timer."""
+        connector = self.connector
+        if getattr(connector, "_deadline", None) is not None:
+            connector._armTimeout()
 
     def __repr__(self) -> str:
         return f"<{self.__class__} to {self.addr} at {id(self):x}>"
@@ -95,6 +120,10 @@ class BaseClient(Connection):
 
     def createInternetSocket(self) -> socket.socket:
         """A new non-blocking socket of ``addressFamily`` (Twisted's hook)."""
+        if _SOCK_NONBLOCK:
+            # Linux: non-blocking from birth (socket(2)), which saves the
+            # ioctl() that setblocking() makes, on every connection.
+            return socket.socket(self.addressFamily, self.socketType | _SOCK_NONBLOCK)
         skt = socket.socket(self.addressFamily, self.socketType)
         skt.setblocking(False)
         return skt
@@ -117,6 +146,7 @@ class BaseClient(Connection):
         if not status:
             status = self.socket.connect_ex(self.realAddress)
         if status in _CONNECT_PENDING:
+            self._startWaiting()
             self.startWriting()
             return None
         if status == 0 or status == errno.EISCONN:
@@ -216,7 +246,7 @@ class BaseClient(Connection):
             return
         if self._state is TransportState.DISCONNECTED:
             return
-        super().connectionLost(reason)
+        Connection.connectionLost(self, reason)  # by name, see Connection.__init__
         self.connector.connectionLost(reason)
 
 
@@ -275,11 +305,11 @@ class Client(BaseClient):
     def _resolveAddress(self) -> None:
         """The turn after ``connect()``: an IP literal is used as is, a name
         goes to the reactor's resolver."""
-        self._scheduled = None
         host = self.addr[0]
         if self._literal:
             self._setRealAddress(host)
             return
+        self._startWaiting()
         d = self.reactor.resolve(host)
         d.addCallbacks(self._setRealAddress, self._resolutionFailed)
 
@@ -292,7 +322,7 @@ class Client(BaseClient):
             return  # stopped or timed out while resolving
         assert self.socket is not None
         port = self.addr[1]
-        if self._family == socket.AF_INET6:
+        if self._family == _AF_INET6:
             # AI_NUMERICHOST: no lookup, but a "%scope" suffix is resolved.
             info = socket.getaddrinfo(
                 address, port, socket.AF_INET6, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST
@@ -308,9 +338,10 @@ class Client(BaseClient):
             # and saves a trip through the selector and three more calls.
             status = self.socket.connect_ex(self.realAddress)
             if status in _CONNECT_PENDING:
+                self._startWaiting()
                 self.startWriting()
                 return
-        if status == 0 or status == errno.EISCONN:
+        if status == 0 or status == _EISCONN:
             self._runAsDispatch(self._connected)
         else:
             self._connectFailed(status)

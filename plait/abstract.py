@@ -124,6 +124,13 @@ class _WriteSide(enum.Enum):
     __hash__ = object.__hash__
 
 
+_OPEN = _WriteSide.OPEN
+_CLOSING = _WriteSide.CLOSING
+_CLOSED = _WriteSide.CLOSED
+
+#: The states in which ``write`` buffers (unless the write side is shut).
+_WRITABLE = frozenset({_CONNECTED, _DISCONNECTING})
+
 # ``_sendBuffered`` returns this when the kernel's send buffer is full.
 _BLOCKED = object()
 
@@ -178,7 +185,7 @@ class FileDescriptor:
     _reading: bool = False  # registered with the reactor for reading
     _writing: bool = False  # registered with the reactor for writing
     _readPaused: bool = False  # pauseProducing() was called
-    _writeSide: _WriteSide = _WriteSide.OPEN
+    _writeSide: _WriteSide = _OPEN
     _closeRequested: bool = False  # loseConnection / abortConnection called
     _aborted: bool = False
 
@@ -201,8 +208,8 @@ class FileDescriptor:
             )
         self._state = new
         self._acceptingWrites = (
-            new is _CONNECTED or new is _DISCONNECTING
-        ) and self._writeSide is not _WriteSide.CLOSED and not self._aborted
+            new in _WRITABLE and self._writeSide is not _CLOSED and not self._aborted
+        )
 
     # Twisted's three flags read as plain attributes and, for subclasses
     # written for Twisted (``self.connected = 1`` once their descriptor is
@@ -369,7 +376,7 @@ class FileDescriptor:
         if (
             self.producer is None
             and self._state is _CONNECTED
-            and self._writeSide is _WriteSide.OPEN
+            and self._writeSide is _OPEN
         ):
             # The common case, kept short: one write to send whole (or none),
             # no producer, no close requested.
@@ -487,12 +494,12 @@ class FileDescriptor:
         if self.producer is not None:
             return None  # closing waits for unregisterProducer()
         if self._state is _DISCONNECTING:
-            if self._writeSide is _WriteSide.CLOSED:
+            if self._writeSide is _CLOSED:
                 # Twisted's reason when the write side was already shut down.
                 return error.ConnectionDone("Connection done")
             return error.ConnectionDone()
-        if self._writeSide is _WriteSide.CLOSING:
-            self._writeSide = _WriteSide.CLOSED
+        if self._writeSide is _CLOSING:
+            self._writeSide = _CLOSED
             self._acceptingWrites = False
             return self._closeWriteSide()
         return None
@@ -559,9 +566,9 @@ class FileDescriptor:
         Bytes written before that still go out.  A protocol providing
         ``IHalfCloseableProtocol`` then gets ``writeConnectionLost()``.
         """
-        if self._state is not _CONNECTED or self._writeSide is not _WriteSide.OPEN:
+        if self._state is not _CONNECTED or self._writeSide is not _OPEN:
             return
-        self._writeSide = _WriteSide.CLOSING
+        self._writeSide = _CLOSING
         if not self._flushPending:
             self._scheduleFlush()
 
@@ -669,7 +676,7 @@ class FileDescriptor:
         self.producerPaused = False
         if self._state is _DISCONNECTED:
             return
-        if (self._state is _DISCONNECTING or self._writeSide is _WriteSide.CLOSING) and (
+        if (self._state is _DISCONNECTING or self._writeSide is _CLOSING) and (
             not self._flushPending
         ):
             self._scheduleFlush()

@@ -213,11 +213,9 @@ def _logPrefix(selectable: Any) -> str:
         return type(selectable).__name__
 
 
-def _asFailure(why: object, method: str) -> Failure:
-    if isinstance(why, Failure):
-        return why
-    if isinstance(why, BaseException):
-        return Failure(why)
+def _badReturn(why: object, method: str) -> Failure:
+    """The reason for a descriptor whose ``method`` returned neither None nor
+    an exception nor a Failure (logged: it is a bug in that descriptor)."""
     bad = TypeError(f"{method} returned {why!r}; expected None, an exception or a Failure")
     log.err(Failure(bad), f"Bad return value from {method}")
     return Failure(bad)
@@ -300,7 +298,7 @@ class SelectorReactor(ReactorBase):
                         why = Failure()
                         log.err(why, "Unhandled Error", system=_logPrefix(reader))
                     if why is not None:
-                        self._disconnectSelectable(reader, _asFailure(why, "doRead"))
+                        self._disconnectSelectable(reader, why, "doRead")
                 if mask & writable and entry[1] is not None:
                     writer = context[0] = entry[1]
                     try:
@@ -309,13 +307,29 @@ class SelectorReactor(ReactorBase):
                         why = Failure()
                         log.err(why, "Unhandled Error", system=_logPrefix(writer))
                     if why is not None:
-                        self._disconnectSelectable(writer, _asFailure(why, "doWrite"))
+                        self._disconnectSelectable(writer, why, "doWrite")
         finally:
             context[0] = None
 
-    def _disconnectSelectable(self, selectable: Any, reason: Failure) -> None:
-        self.removeReader(selectable)
-        self.removeWriter(selectable)
+    def _disconnectSelectable(self, selectable: Any, why: object, method: str = "") -> None:
+        """Stop watching ``selectable`` and give it ``connectionLost``.
+
+        ``why`` is the exception or Failure its ``method`` returned (or
+        raised); anything else is a bug, reported as a ``TypeError``.
+        """
+        # The common cases inline: every connection that ends comes here.
+        if isinstance(why, Failure):
+            reason = why
+        elif isinstance(why, BaseException):
+            reason = Failure(why)
+        else:
+            reason = _badReturn(why, method)
+        # Usually the descriptor has already stopped reading and writing
+        # (a close it asked for): look before calling.
+        if selectable in self._reads:
+            self.removeReader(selectable)
+        if selectable in self._writes:
+            self.removeWriter(selectable)
         try:
             selectable.connectionLost(reason)
         except Exception:  # noqa: BLE001 - logged; the loop goes on
@@ -446,9 +460,13 @@ class SelectorReactor(ReactorBase):
         self, host: str, port: int, factory: Any, timeout: float = 30.0, bindAddress: Any = None
     ) -> Any:
         """Connect to ``host:port``; return the (already connecting) Connector."""
-        from plait import tcp
+        # Imported here, not at the top, to keep ``import plait.reactor``
+        # light; spelt ``import plait.tcp`` because ``from plait import tcp``
+        # runs importlib's Python-level _handle_fromlist on every call, and
+        # programs that churn connections call this once per connection.
+        import plait.tcp
 
-        connector = tcp.Connector(host, port, factory, timeout, bindAddress, self)
+        connector = plait.tcp.Connector(host, port, factory, timeout, bindAddress, self)
         connector.connect()
         return connector
 

@@ -149,7 +149,8 @@ class Server(Connection):
         reactor: Any,
         family: int | None = None,
     ) -> None:
-        super().__init__(skt, protocol, reactor, skt.family if family is None else family)
+        # By name, not super(): see Connection.__init__.
+        Connection.__init__(self, skt, protocol, reactor, skt.family if family is None else family)
         self.server = server
         self.client = client
         self.sessionno = sessionno
@@ -576,6 +577,8 @@ class Connector(BaseConnector):
     """``connectTCP``'s connector: ``host`` may be a name or an IP literal,
     ``port`` a number or a service name (``getservbyname``)."""
 
+    _lazyTimeout = True  # Client (a BaseClient) arms it when it must wait
+
     def __init__(
         self,
         host: str,
@@ -587,17 +590,10 @@ class Connector(BaseConnector):
     ) -> None:
         if not isinstance(host, str):
             raise TypeError(f"host must be a str, not {host!r}")
-        if isinstance(port, str):
-            name = port
-            try:
-                port = socket.getservbyname(name, "tcp")
-            except OSError as e:
-                # "8000" is the commonest slip (a port read from argv or a
-                # config file); say how to fix it rather than "not found".
-                hint = f"; pass the port as an int ({int(name)}), not a str" if name.isdecimal() else ""
-                raise error.ServiceNameUnknownError(string=f"{e} ({name!r}){hint}") from e
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be an integer in 0..65535 or a service name, not {port!r}")
+        # An int in range (nearly every call) passes one test; a service
+        # name, a bool or anything else goes through _portNumber.
+        if port.__class__ is not int or not 0 <= port <= 65535:
+            port = _portNumber(port)
         if bindAddress is not None and not (
             isinstance(bindAddress, _Binding)
             or (isinstance(bindAddress, tuple) and len(bindAddress) in (2, 4))
@@ -611,7 +607,7 @@ class Connector(BaseConnector):
         self.host = host
         self.port = port
         self.bindAddress = bindAddress
-        super().__init__(factory, timeout, reactor)
+        BaseConnector.__init__(self, factory, timeout, reactor)  # not super(): Connection.__init__ says why
 
     def _makeTransport(self) -> Client:
         return Client(self.host, self.port, self.bindAddress, self, self.reactor)
@@ -621,6 +617,23 @@ class Connector(BaseConnector):
         if _isIPv6Literal(self.host):
             return IPv6Address("TCP", self.host, self.port)
         return IPv4Address("TCP", self.host, self.port)
+
+
+def _portNumber(port: object) -> int:
+    """``port`` as a port number: a service name is looked up, anything but
+    an int in 0..65535 is an error (``ServiceNameUnknownError``, ``ValueError``)."""
+    if isinstance(port, str):
+        name = port
+        try:
+            port = socket.getservbyname(name, "tcp")
+        except OSError as e:
+            # "8000" is the commonest slip (a port read from argv or a
+            # config file); say how to fix it rather than "not found".
+            hint = f"; pass the port as an int ({int(name)}), not a str" if name.isdecimal() else ""
+            raise error.ServiceNameUnknownError(string=f"{e} ({name!r}){hint}") from e
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be an integer in 0..65535 or a service name, not {port!r}")
+    return port
 
 
 def _checkFamily(addressFamily: int) -> None:

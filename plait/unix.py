@@ -379,8 +379,10 @@ class Client(BaseClient):
         elif status == errno.EAGAIN:
             # unix(7): the listener's backlog is full.  Nothing is pending,
             # so writability would mean nothing: try again shortly.
+            self._startWaiting()
             self._scheduled = self.reactor.callLater(self._BACKLOG_RETRY, self._resolveAddress)
         elif status in (errno.EINPROGRESS, errno.EALREADY):
+            self._startWaiting()
             self.startWriting()
         else:
             self._connectFailed(status)
@@ -412,6 +414,8 @@ class Client(BaseClient):
 
 class Connector(BaseConnector):
     """``connectUNIX``'s connector (Twisted's argument order)."""
+
+    _lazyTimeout = True  # Client (a BaseClient) arms it when it must wait
 
     def __init__(
         self, address: Any, factory: Any, timeout: float | None, reactor: Any, checkPID: Any = 0

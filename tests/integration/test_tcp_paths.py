@@ -6,13 +6,16 @@ once the peer's EOF was read.  These tests drive a ``tcp.Server`` over a
 real connected socket pair by hand (``doRead``/``doWrite`` called directly,
 a ``MemoryReactorClock`` recording registrations), so each unusual branch
 is reached deterministically: a partial send, a failing send, the close
-after EOF, and the adopted descriptor that still needs ``shutdown``.
+after EOF, the close inside ``dataReceived``, and the adopted descriptor
+that still needs ``shutdown``.  Then the connect timeout, which a
+connector only arms when the connect has to wait (``plait.connector``).
 """
 
 from __future__ import annotations
 
 import select
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +26,12 @@ from plait.failure import Failure
 from plait.protocol import Protocol
 from plait.testing import MemoryReactorClock
 from tests.helpers import runUntil
-from tests.integration.test_tcp import Recorder, serverFactoryFor, waitFor
+from tests.integration.test_tcp import (
+    OneProtocolFactory,
+    Recorder,
+    serverFactoryFor,
+    waitFor,
+)
 
 
 class _Echo(Protocol):
@@ -140,3 +148,98 @@ def test_adoptedConnectionShutsDownSharedDescriptor(reactor: Any) -> None:
     finally:
         raw.close()
         peer.close()
+
+
+class _CloseOnData(Protocol):
+    """Closes on the first data, after writing ``reply`` (if any)."""
+
+    def __init__(self, reply: bytes = b"") -> None:
+        self.reply = reply
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.reply:
+            self.transport.write(self.reply)
+        self.transport.loseConnection()
+
+
+@pytest.mark.parametrize("reply", [b"", b"bye"])
+def test_closeInsideDataReceived(pair: list[socket.socket], reply: bytes) -> None:
+    """loseConnection() inside dataReceived: doRead itself returns the
+    ConnectionDone that ends the connection, once what was written (if
+    anything) has been sent."""
+    ours, peer, address = _connectedSockets()
+    pair += [ours, peer]
+    transport = tcp.Server(ours, _CloseOnData(reply), address, None, 0, MemoryReactorClock(),
+                           socket.AF_INET)
+    transport.protocol.makeConnection(transport)
+    peer.sendall(b"request")
+    assert select.select([ours], [], [], 5.0)[0], "the request never arrived"
+    reason = transport.doRead()
+    assert isinstance(reason, error.ConnectionDone) and transport.disconnecting
+    transport.connectionLost(Failure(reason))
+    received = b""
+    while chunk := peer.recv(100):
+        received += chunk
+    assert received == reply  # then a clean EOF
+
+
+# -- the connect timeout, armed only when the connect has to wait ----------------------
+
+
+def test_connectDoneAtOnceArmsNoTimeout(reactor: Any) -> None:
+    """Towards a listener on loopback the connect has finished when first
+    looked at: the timeout is only a deadline, never a timer (Twisted makes
+    and cancels one; plait.connector's "the lazy timeout")."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client = Recorder()
+        factory = OneProtocolFactory(client)
+        connector = reactor.connectTCP("127.0.0.1", listener.getsockname()[1], factory, timeout=30)
+        # Only the transport's first step is scheduled; the timeout is not.
+        assert len(reactor.getDelayedCalls()) == 1 and connector.timeoutID is None
+        runUntil(reactor, client.madeDeferred)
+        assert connector.timeoutID is None and reactor.getDelayedCalls() == []
+        client.transport.loseConnection()
+        waitFor(reactor, factory.lost)
+
+
+def test_connectThatWaitsArmsWhatIsLeftOfTheTimeout(reactor: Any) -> None:
+    """A connect still in progress (the listener's queue is full, so the
+    SYN is dropped) arms the timeout, due when connect() + timeout is."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            factory = OneProtocolFactory()
+            before = reactor.seconds()
+            connector = reactor.connectTCP("127.0.0.1", port, factory, timeout=30)
+            after = reactor.seconds()
+            reactor.iterate(0)  # the first step: connect(2) is left pending
+            assert connector.state == "connecting"
+            due = connector.timeoutID.getTime()
+            assert before + 30 <= due <= after + 30
+            connector.stopConnecting()
+            assert reactor.getDelayedCalls() == []
+    assert factory.trace[-2:] == [("clientConnectionFailed", error.UserError), "doStop"]
+
+
+def test_deadlinePassedBeforeTheFirstStep(reactor: Any) -> None:
+    """If the loop only gets to the attempt after its deadline (it was busy
+    longer than the timeout), the attempt fails with TimeoutError, even
+    towards a listener that would accept, as Twisted's due timer makes it."""
+    busy = [0.0]  # seconds the loop has been "busy", as its clock sees it
+    reactor.seconds = lambda: time.monotonic() + busy[0]
+    try:
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            factory = OneProtocolFactory(Recorder())
+            reactor.connectTCP("127.0.0.1", listener.getsockname()[1], factory, timeout=1)
+            busy[0] += 2
+            reason = waitFor(reactor, factory.failed)
+    finally:
+        del reactor.seconds
+    assert reason.check(error.TimeoutError)
+    assert [step for step in factory.trace if step[0] == "buildProtocol"] == []

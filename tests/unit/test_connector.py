@@ -287,6 +287,72 @@ def test_timeoutCancelledOnFailure(memoryReactor: MemoryReactorClock) -> None:
     assert memoryReactor.getDelayedCalls() == []
 
 
+class _LazyConnector(_Connector):
+    """A connector whose transport arms the timeout when it has to wait."""
+
+    _lazyTimeout = True
+
+
+def test_lazyTimeoutIsOnlyADeadlineUntilTheConnectWaits(memoryReactor: MemoryReactorClock) -> None:
+    """With a transport that says so, connect() arms nothing; _armTimeout()
+    arms what is left of the deadline, and it then fails the attempt on time."""
+    factory = _TracingFactory()
+    connector = _LazyConnector(factory, 5, memoryReactor)
+    connector.connect()
+    assert memoryReactor.getDelayedCalls() == [] and connector.timeoutID is None
+    memoryReactor.advance(2)
+    assert not connector._deadlinePassed()  # the transport's first step: go on
+    connector._armTimeout()  # ...and its connect has to wait
+    [call] = memoryReactor.getDelayedCalls()
+    assert call is connector.timeoutID and call.getTime() == 5
+    connector._armTimeout()  # a second wait arms nothing more
+    assert memoryReactor.getDelayedCalls() == [call]
+    memoryReactor.advance(2.9)
+    assert connector.state == "connecting"
+    memoryReactor.advance(0.1)
+    assert factory.trace[-2:] == [
+        ("clientConnectionFailed", error.TimeoutError, "disconnected"),
+        "doStop",
+    ]
+    assert memoryReactor.getDelayedCalls() == []
+
+
+def test_lazyTimeoutDeadlinePassedFailsAtTheFirstStep(memoryReactor: MemoryReactorClock) -> None:
+    """A deadline already gone when the transport first looks fails the
+    attempt with TimeoutError there (Twisted's timer would be due by then)."""
+    factory = _TracingFactory()
+    connector = _LazyConnector(factory, 5, memoryReactor)
+    connector.connect()
+    memoryReactor.advance(5)
+    assert connector._deadlinePassed()
+    assert factory.reasons[0].check(error.TimeoutError)
+    assert connector.state == "disconnected" and memoryReactor.getDelayedCalls() == []
+
+
+def test_lazyTimeoutNothingLeftOnSuccess(memoryReactor: MemoryReactorClock) -> None:
+    """Connected without waiting: no timer was ever made, no deadline is left
+    for a later attempt."""
+    factory = _TracingFactory()
+    factory.reconnectOnLost = 1
+    connector = _LazyConnector(factory, 5, memoryReactor)
+    connector.connect()
+    connector.transports[0].succeed()
+    assert connector._deadline is None and memoryReactor.getDelayedCalls() == []
+    memoryReactor.advance(10)
+    connector.transports[0].lose(error.ConnectionDone())  # reconnects: a fresh deadline
+    assert connector._deadline == 15 and not connector._deadlinePassed()
+
+
+def test_lazyTimeoutZeroIsArmedAtOnce(memoryReactor: MemoryReactorClock) -> None:
+    """timeout=0 still fails on the next iteration: it is armed in connect()."""
+    factory = _TracingFactory()
+    connector = _LazyConnector(factory, 0, memoryReactor)
+    connector.connect()
+    assert connector.timeoutID is not None
+    memoryReactor.advance(0)
+    assert factory.reasons[0].check(error.TimeoutError)
+
+
 def test_negativeTimeoutRejected(memoryReactor: MemoryReactorClock) -> None:
     """A negative timeout is a ValueError at construction."""
     with pytest.raises(ValueError, match="timeout"):

@@ -100,6 +100,12 @@ _COMMANDS: dict[str, tuple[str, int, str]] = {
 _PING_KEY_CHARS = string.ascii_letters + string.digits
 
 
+def _inherited(method: Any, function: Callable[..., Any], owner: object) -> bool:
+    """Is ``method`` (just read from ``owner``) ``function`` bound to ``owner``:
+    neither overridden by a subclass nor replaced on the instance?"""
+    return getattr(method, "__func__", None) is function and getattr(method, "__self__", None) is owner
+
+
 class IRCClient(LineReceiver):
     """An IRC client connection: send commands, get callbacks.
 
@@ -197,6 +203,12 @@ class IRCClient(LineReceiver):
         when a callback pauses, switches to raw mode or closes the
         connection, the lines not yet delivered go back to LineReceiver's
         buffer, so the behaviour is LineReceiver's either way.
+
+        The overrides are detected through the bound method, never through
+        ``self.__dict__``: reading an instance's ``__dict__`` makes CPython
+        3.11 turn its compact attribute storage into a real dictionary for
+        good, after which every attribute access of the connection (the
+        handlers' and the callbacks' too) is slower.
         """
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -206,8 +218,7 @@ class IRCClient(LineReceiver):
             or self.paused
             or not self.line_mode
             or self.delimiter != b"\n"
-            or type(self).lineReceived is not IRCClient.lineReceived
-            or "lineReceived" in self.__dict__
+            or not _inherited(self.lineReceived, IRCClient.lineReceived, self)
         ):
             return LineReceiver.dataReceived(self, data)
         if self._lines is not None and len(self._lines):
@@ -218,6 +229,10 @@ class IRCClient(LineReceiver):
             len(rest) >= self.MAX_LENGTH or max(map(len, complete.split(b"\n"))) > self.MAX_LENGTH
         ):
             return LineReceiver.dataReceived(self, data)
+        # Both are false/true (checked above), maybe as LineReceiver's class
+        # defaults: as instance attributes they are cheap to read in the
+        # per-line check (CPython 3.11 specialises instance reads only).
+        self.paused, self.line_mode = False, True
         return self._deliverRead(complete, rest)
 
     def _deliverRead(self, complete: bytes, rest: bytes) -> Any:
@@ -235,7 +250,7 @@ class IRCClient(LineReceiver):
                         delivered = count
                         break
             else:
-                direct = type(self).handleCommand is IRCClient.handleCommand and "handleCommand" not in self.__dict__
+                direct = _inherited(self.handleCommand, IRCClient.handleCommand, self)
                 texts.pop()  # what follows the last LF: ""
                 lines = len(texts)
                 delivered = self._dispatchTexts(texts, b"\x10" in complete, direct)
@@ -281,58 +296,89 @@ class IRCClient(LineReceiver):
     def _dispatchTexts(self, texts: list[str], dequote: bool, direct: bool) -> int:
         """Parse and dispatch decoded lines in order; return how many were taken.
 
-        Stops after a line whose callbacks paused us, switched to raw mode
-        or began closing.  ``direct``: ``handleCommand`` is not overridden,
-        so its body runs here.  Discussion: this loop is the client's hot
-        path; one frame per read instead of several per line is what makes
-        plait's parsing faster than Twisted's, hence the inlined parsemsg
-        (keep the two in step: tests/unit/test_irc_input.py checks that they
-        agree) and the locals.
+        Stops before the next line once a callback paused us, switched to
+        raw mode or began closing (LineReceiver's rule).  ``direct``:
+        ``handleCommand`` is not overridden, so its body runs here, and
+        each command's handler is looked up once per call (``handlers``:
+        raw command -> symbolic name, minimum parameter count, bound
+        handler), not once per line.  A handler replaced while the lines
+        of one read are being dispatched is therefore used from the next
+        read on (docs/differences.md).
+
+        Discussion: this loop is the client's hot path, measured by the
+        "IRC parsing" row of ``python -m bench``; every Python operation in
+        it shows up there, hence the locals and the parse below.  The usual
+        line, ``:prefix COMMAND middle... :trailing``, is split by three C
+        calls; every other shape (no prefix, tags, malformed) goes to
+        ``_parseOdd``, that is to ``parsemsg``.  The two agree on every
+        line: tests/unit/test_irc_input.py checks it.
         """
-        commands, badMessage, transport = _COMMANDS, self.badMessage, self.transport
-        for count, text in enumerate(texts, 1):
-            if dequote:
-                text = lowDequote(text)
-            first = text[:1]
-            if first == "@":
-                text = withoutTags(text)
-                first = text[:1]
-            if first == ":":
-                prefix, _, rest = text.partition(" ")
-                prefix = prefix[1:]
-            else:
-                prefix, rest = "", text
-            head, sep, trailing = rest.partition(" :")
-            params = head.split()
-            if not params:
-                try:
-                    parsemsg(text)  # raises the IRCBadMessage that says why
-                except IRCBadMessage:
-                    badMessage(text, *sys.exc_info())
-            else:
-                if sep:
-                    params.append(trailing)
-                command, minimum, handler = commands.get(params[0]) or (params[0], 0, "irc_" + params[0])
-                del params[0]
-                if len(params) < minimum:
-                    problem = IRCBadMessage(f"{command} needs {minimum} parameters, got {len(params)}")
-                    badMessage(text, IRCBadMessage, problem, None)
-                elif not direct:
-                    self.handleCommand(command, prefix, params)
-                else:  # handleCommand's body
-                    method = getattr(self, handler, None)
-                    try:
-                        if method is None:
-                            self.irc_unknown(prefix, command, params)
-                        else:
-                            method(prefix, params)
-                    except Exception:  # noqa: BLE001 -- the dispatch boundary: log, keep the connection
-                        log.err(None, f"Error while handling IRC command {command} {params!r}")
-            # LineReceiver's rule: stop once a callback paused us, switched to
-            # raw mode or began closing the connection.
+        handlers: dict[str, tuple[str, int, Any]] = {}
+        badMessage, transport = self.badMessage, self.transport
+        for count, text in enumerate(texts):
             if self.paused or not self.line_mode or (transport is not None and transport.disconnecting):
                 return count
+            if dequote:
+                text = lowDequote(text)
+            # As parsemsg: the prefix ends at the first space, and the first
+            # " :" starts the trailing parameter.  That " :" cannot come
+            # before the prefix's space, so ``head`` is the prefix, a space
+            # and what parsemsg splits into the command and the middle
+            # parameters (when the " :" *is* that space there is no command:
+            # ``params`` is empty and parsemsg decides).
+            head, sep, trailing = text.partition(" :")
+            token, _, middle = head.partition(" ")
+            prefix = token.removeprefix(":")
+            params = middle.split() if prefix != token else None
+            if params:
+                raw = params[0]
+                del params[0]
+                if sep:
+                    params.append(trailing)
+            else:
+                parsed = self._parseOdd(text)
+                if parsed is None:
+                    continue
+                prefix, raw, params = parsed
+            entry = handlers.get(raw)
+            if entry is None:
+                entry = handlers[raw] = self._handlerEntry(raw, direct)
+            command, minimum, method = entry
+            if len(params) < minimum:
+                problem = IRCBadMessage(f"{command} needs {minimum} parameters, got {len(params)}")
+                badMessage(text, IRCBadMessage, problem, None)
+            elif method is not None:
+                try:
+                    method(prefix, params)
+                except Exception:  # noqa: BLE001 -- the dispatch boundary: log, keep the connection
+                    log.err(None, f"Error while handling IRC command {command} {params!r}")
+            elif direct:
+                try:
+                    self.irc_unknown(prefix, command, params)
+                except Exception:  # noqa: BLE001 -- the dispatch boundary: log, keep the connection
+                    log.err(None, f"Error while handling IRC command {command} {params!r}")
+            else:
+                self.handleCommand(command, prefix, params)
         return len(texts)
+
+    def _parseOdd(self, text: str) -> tuple[str, str, list[str]] | None:
+        """``parsemsg`` for the lines the fast parse leaves: None (after
+        ``badMessage``) for a malformed one.  An IRCv3 tag section is dropped."""
+        if text[:1] == "@":
+            text = withoutTags(text)
+        try:
+            return parsemsg(text)
+        except IRCBadMessage:
+            self.badMessage(text, *sys.exc_info())
+            return None
+
+    def _handlerEntry(self, raw: str, direct: bool) -> tuple[str, int, Any]:
+        """The ``handlers`` entry of ``_dispatchTexts`` for a raw command:
+        its name (numerics become RPL_...), the parameters its handler
+        reads, and the bound ``irc_<name>`` (None if there is none, or if
+        ``handleCommand`` is overridden and must do the lookup itself)."""
+        command, minimum, name = _COMMANDS.get(raw) or (raw, 0, "irc_" + raw)
+        return command, minimum, getattr(self, name, None) if direct else None
 
     def _disconnecting(self) -> bool:
         transport = self.transport

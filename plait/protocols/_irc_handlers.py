@@ -153,18 +153,20 @@ def irc_MODE(self: IRCClient, user: str, params: list[str]) -> None:
 
 def irc_PRIVMSG(self: IRCClient, prefix: str, params: list[str]) -> None:
     message = params[-1]
-    if message[:1] != X_DELIM:  # plain text: most lines on a busy channel
-        if message:
-            self.privmsg(prefix, params[0], message)
+    if not message:
+        return
+    if message[0] != X_DELIM:  # plain text: most lines on a busy channel
+        self.privmsg(prefix, params[0], message)
         return
     _ctcpOrText(prefix, params[0], message, self.ctcpQuery, self.privmsg)
 
 
 def irc_NOTICE(self: IRCClient, prefix: str, params: list[str]) -> None:
     message = params[-1]
-    if message[:1] != X_DELIM:
-        if message:
-            self.noticed(prefix, params[0], message)
+    if not message:
+        return
+    if message[0] != X_DELIM:
+        self.noticed(prefix, params[0], message)
         return
     _ctcpOrText(prefix, params[0], message, self.ctcpReply, self.noticed)
 

@@ -284,6 +284,8 @@ def ctcpQuote(s: str) -> str:
 
 def ctcpDequote(s: str) -> str:
     """Undo ``ctcpQuote``."""
+    if X_QUOTE not in s:  # nearly always: skip the regular-expression pass (see lowDequote)
+        return s
     return xEscape_re.sub(_ctcpUnquote, s)
 
 
@@ -295,7 +297,7 @@ def ctcpExtract(message: str) -> dict[str, list[Any]]:
     """
     pieces = message.split(X_DELIM)
     # Delimiters alternate: outside, inside, outside...
-    normal = [piece for piece in pieces[0::2] if piece]
+    normal = list(filter(None, pieces[0::2]))
     extended: list[tuple[str, str | None]] = []
     for piece in pieces[1::2]:
         if not piece:

@@ -45,7 +45,7 @@ from plait._endpointgrammar import (
     _takePositional,
     _toInt,
 )
-from plait.defer import Deferred, fail, succeed
+from plait.defer import Deferred, execute, fail
 from plait.interfaces import (
     IStreamClientEndpoint,
     IStreamClientEndpointStringParserWithReactor,
@@ -112,14 +112,11 @@ class SSL4ServerEndpoint:
 
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         """Fire with the listening port, or fail (typically ``CannotListenError``)."""
-        try:
-            port = self._reactor.listenSSL(
-                self._port, protocolFactory, self._sslContextFactory,
-                backlog=self._backlog, interface=self._interface,
-            )
-        except Exception:  # noqa: BLE001 - reported through the Deferred
-            return fail()
-        return succeed(port)
+        return execute(
+            self._reactor.listenSSL,
+            self._port, protocolFactory, self._sslContextFactory,
+            backlog=self._backlog, interface=self._interface,
+        )
 
 
 @implementer(IStreamClientEndpoint)

@@ -47,7 +47,7 @@ from plait._endpointgrammar import (
     _takePositional,
     _toInt,
 )
-from plait.defer import Deferred, fail, succeed
+from plait.defer import Deferred, execute
 from plait.interfaces import (
     IStreamClientEndpoint,
     IStreamClientEndpointStringParserWithReactor,
@@ -113,13 +113,11 @@ class UNIXServerEndpoint:
 
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         """Fire with the listening port, or fail (typically ``CannotListenError``)."""
-        try:
-            port = self._reactor.listenUNIX(
-                self._address, protocolFactory, backlog=self._backlog, mode=self._mode,
-                wantPID=self._wantPID)
-        except Exception:  # noqa: BLE001 - typically CannotListenError, via the Deferred
-            return fail()
-        return succeed(port)
+        return execute(
+            self._reactor.listenUNIX,
+            self._address, protocolFactory, backlog=self._backlog, mode=self._mode,
+            wantPID=self._wantPID,
+        )
 
 
 # --- description strings ------------------------------------------------------------

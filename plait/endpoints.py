@@ -87,7 +87,7 @@ from plait._unixendpoints import (  # + unix:, systemd:
     UNIXServerEndpoint,
 )
 from plait.address import HostnameAddress, IPv4Address, IPv6Address
-from plait.defer import Deferred, fail, succeed
+from plait.defer import Deferred, execute, fail
 from plait.failure import Failure
 from plait.interfaces import (
     IFileDescriptorReceiver,
@@ -345,13 +345,10 @@ class TCP4ServerEndpoint:
 
     def listen(self, protocolFactory: Any) -> Deferred[Any]:
         """Fire with the listening port, or fail (typically ``CannotListenError``)."""
-        try:
-            port = self._reactor.listenTCP(
-                self._port, protocolFactory, backlog=self._backlog, interface=self._interface
-            )
-        except Exception:  # noqa: BLE001 - typically CannotListenError, via the Deferred
-            return fail()
-        return succeed(port)
+        return execute(
+            self._reactor.listenTCP,
+            self._port, protocolFactory, backlog=self._backlog, interface=self._interface,
+        )
 
 
 class TCP6ServerEndpoint(TCP4ServerEndpoint):

@@ -82,7 +82,7 @@ from plait.interfaces import (
 from plait.logger import _dispatchContext
 from plait.main import installReactor
 
-__all__ = ["SelectorReactor", "install"]
+__all__ = ["SelectReactor", "SelectorReactor", "install"]
 
 
 class _Waker:
@@ -601,6 +601,16 @@ class SelectorReactor(ReactorBase):
         return process.spawnProcess(
             self, processProtocol, executable, args, env, path, uid, gid, usePTY, childFDs
         )
+
+
+class SelectReactor(SelectorReactor):
+    """Twisted's ``select()`` reactor by its name: a ``SelectorReactor``
+    polling with ``selectors.SelectSelector`` (limited to descriptors below
+    ``FD_SETSIZE``, 1024, as ``select(2)`` is; use it only where a program
+    asks for it by name)."""
+
+    def __init__(self) -> None:
+        super().__init__(selectors.SelectSelector)
 
 
 def install(selectorClass: type[selectors.BaseSelector] | None = None) -> SelectorReactor:

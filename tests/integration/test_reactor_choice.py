@@ -145,8 +145,17 @@ def test_secondInstallRaises(module: str) -> None:
             ),
             "PollSelector",
         ),
+        (
+            (
+                "from twisted.internet.main import installReactor\n"
+                "from twisted.internet.selectreactor import SelectReactor\n"
+                "installReactor(SelectReactor())\n"
+            ),
+            "SelectSelector",
+        ),
     ],
-    ids=["epollreactor", "pollreactor", "default", "selectreactor", "main.installReactor"],
+    ids=["epollreactor", "pollreactor", "default", "selectreactor", "main.installReactor",
+         "SelectReactor"],
 )
 def test_twistedReactorInstallersUnderCompat(tmp_path: Path, code: str, poller: str) -> None:
     """Twisted's ways of choosing a reactor work unchanged under plait.compat."""
@@ -176,7 +185,7 @@ def test_twistedMainConstantsUnderCompat(tmp_path: Path) -> None:
 
 
 def test_reactorClassesPollWithTheirPoller() -> None:
-    """EPollReactor polls with epoll itself, PollReactor with poll(), both SelectorReactors."""
+    """EPollReactor polls with epoll itself, PollReactor with poll(), SelectReactor with select(): all SelectorReactors."""
     from plait.selectreactor import SelectorReactor
 
     made = []
@@ -187,6 +196,9 @@ def test_reactorClassesPollWithTheirPoller() -> None:
     from plait.pollreactor import PollReactor
 
     made.append((PollReactor(), "PollSelector"))
+    from plait.selectreactor import SelectReactor
+
+    made.append((SelectReactor(), "SelectSelector"))
     for reactor, poller in made:
         try:
             assert isinstance(reactor, SelectorReactor)

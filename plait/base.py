@@ -70,13 +70,17 @@ __all__ = ["DelayedCall", "ReactorBase"]
 
 
 def __getattr__(name: str) -> Any:
-    # Twisted's base module also holds the thread pool class; importing it
-    # only when asked keeps ``import plait`` light (most programs never
-    # need a pool).
+    # Twisted's base module also holds the thread pool class and the port
+    # base class; importing them only when asked keeps ``import plait``
+    # light (most programs never need a pool or a port of their own).
     if name == "ThreadPool":
         from plait._threadpool import ThreadPool
 
         return ThreadPool
+    if name == "BasePort":  # for code that subclasses it; plait's ports do not
+        from plait._baseport import BasePort
+
+        return BasePort
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: epoll takes its timeout as an int of milliseconds; Twisted caps there too.

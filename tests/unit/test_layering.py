@@ -58,6 +58,7 @@ LAYERS: dict[str, int] = {
     "plugin": 2,  # entry points and twisted.plugins scanning (twisted.plugin)
     "_resolver": 2,  # GAIResolver and the resolver adapters, used by base
     "_timerqueue": 2,  # the heap behind callLater, used by base
+    "_baseport": 2,  # Twisted's BasePort, handed out by base on demand
     "tcp": 3,
     "_tcpconnection": 3,  # the socket I/O shared by tcp's Client and Server
     "_tcpclient": 3,  # tcp's Client, re-exported by tcp
@@ -131,6 +132,8 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("base", "_resolver"),
         ("base", "_timerqueue"),
         ("base", "connector"),
+        ("base", "_baseport"),
+        ("_baseport", "abstract"),
         ("tcp", "_tcpconnection"),
         ("tcp", "_tcpclient"),
         ("_tcpclient", "_tcpconnection"),

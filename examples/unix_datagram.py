@@ -8,9 +8,9 @@ Usage::
 
 Start the server first (it prints ``listening on PATH``), then the client in
 another terminal.  Like UDP, every datagram arrives whole or not at all, with
-the sender's address; unlike UDP, a datagram between two processes of one
-machine is never lost silently, and a sender whose peer's queue is full
-waits.  To be answered, a sender needs a name of its own: the client binds
+the sender's address; unlike UDP, nothing is lost on the way, but a
+datagram written while the receiver's queue is full is dropped (the socket
+never blocks the reactor), as in Twisted.  To be answered, a sender needs a name of its own: the client binds
 one in the abstract namespace (no file to clean up) with ``bindAddress``.
 A client whose server is missing is told through ``connectionFailed``;
 one that gets no answer within 2 s says so.  Either way the exit status is 1.

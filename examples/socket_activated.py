@@ -32,14 +32,21 @@ class Echo(LineReceiver):
         self.sendLine(b"echo: " + line)
 
 
+failures = []
+
+
 def serving(port):
     print("serving on", port.getHost(), flush=True)
 
 
 def failed(reason):
     print("cannot serve:", reason.getErrorMessage(), flush=True)
+    failures.append(reason)
     reactor.stop()
-    reactor.exitCode = 1
+
+
+def listen(endpoint):
+    endpoint.listen(Factory.forProtocol(Echo)).addCallbacks(serving, failed)
 
 
 def main(argv):
@@ -48,10 +55,11 @@ def main(argv):
         endpoint = serverFromString(reactor, description)
     except (IndexError, KeyError, ValueError, TypeError) as e:
         sys.exit(f"cannot serve: {e}")
-    endpoint.listen(Factory.forProtocol(Echo)).addCallbacks(serving, failed)
-    reactor.exitCode = 0
+    # Listen once the reactor runs: an adopted socket's listen() fails at
+    # once, and failed() can stop only a running reactor.
+    reactor.callWhenRunning(listen, endpoint)
     reactor.run()
-    sys.exit(reactor.exitCode)
+    sys.exit(1 if failures else 0)
 
 
 if __name__ == "__main__":

@@ -346,6 +346,14 @@ def test_socketActivatedWithoutASupervisor() -> None:
     )
 
 
+def test_socketActivatedOnADescriptorThatIsNotOpen() -> None:
+    """listen()'s Deferred fails at once: the program stops the reactor it has just started."""
+    result = subprocess.run([sys.executable, example("socket_activated.py"), "fd:fileno=99:domain=INET"],
+                            cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == "cannot serve: [Errno 9] Bad file descriptor\n"
+
+
 @pytest.mark.skipif(shutil.which("systemd-socket-activate") is None,
                     reason="systemd-socket-activate (Debian's systemd package) is not installed")
 def test_socketActivatedBySystemd(tmp_path: Path, background: list[Background]) -> None:

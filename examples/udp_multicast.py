@@ -9,7 +9,8 @@ Start one or more listeners first: the first with PORT 0 (it prints
 ``listening on group 225.0.0.250 port N``), the others with that N (they
 all bind the same port: ``listenMultiple=True``).  Then ``ping N``: it sends
 one datagram to the group, prints each answer for one second, and ends
-(exit status 1 if nobody answered).  From Twisted's "UDP Networking" howto
+(exit status 1 if nobody answered; a listener that cannot join the group
+says so and ends, with exit status 1).  From Twisted's "UDP Networking" howto
 (the multicast ping-pong), kept on this machine: the group is joined on the
 loopback interface, and datagrams to it are sent there with a time-to-live
 of 0 (they never leave the host).
@@ -24,7 +25,16 @@ GROUP = "225.0.0.250"
 LOOPBACK = "127.0.0.1"
 
 
+def stop():
+    # startProtocol runs inside listenMulticast, before reactor.run(), and
+    # these Deferreds fire at once: stop the reactor once it runs
+    # (callWhenRunning calls at once if it already does).
+    reactor.callWhenRunning(reactor.stop)
+
+
 class Pong(DatagramProtocol):
+    failed = False
+
     def __init__(self, port):
         self.port = port
 
@@ -39,7 +49,8 @@ class Pong(DatagramProtocol):
 
     def cannotJoin(self, reason):
         print("cannot join the group:", reason.getErrorMessage(), flush=True)
-        reactor.stop()
+        self.failed = True
+        stop()
 
     def datagramReceived(self, datagram, address):
         print(f"{datagram!r} from {address}", flush=True)
@@ -64,7 +75,7 @@ class Ping(DatagramProtocol):
 
     def cannotSend(self, reason):
         print("cannot send to the group:", reason.getErrorMessage())
-        reactor.stop()
+        stop()
 
     def datagramReceived(self, datagram, address):
         self.answers += 1
@@ -83,8 +94,10 @@ def main(argv):
         # Bound to the group's address, the port receives the group's
         # datagrams and nothing else; listenMultiple lets several
         # listeners (in this process or others) share the port.
-        reactor.listenMulticast(port, Pong(port), interface=GROUP, listenMultiple=True)
+        pong = Pong(port)
+        reactor.listenMulticast(port, pong, interface=GROUP, listenMultiple=True)
         reactor.run()
+        sys.exit(1 if pong.failed else 0)
     else:
         ping = Ping(port)
         reactor.listenMulticast(0, ping, interface=LOOPBACK)

@@ -20,7 +20,7 @@ A datagram can also simply be lost, so the client gives up after 2 s.
 
 import sys
 
-from plait import reactor
+from plait import error, reactor
 from plait.protocol import DatagramProtocol
 
 
@@ -64,7 +64,10 @@ def main(argv):
         port = reactor.listenUDP(int(argv[1]), Echo(), interface="127.0.0.1")
         print("listening on", port.getHost().port, flush=True)
     elif len(argv) >= 4 and argv[0] == "client":
-        reactor.listenUDP(0, EchoClient(argv[1], int(argv[2]), argv[3:]))
+        try:
+            reactor.listenUDP(0, EchoClient(argv[1], int(argv[2]), argv[3:]))
+        except error.InvalidAddressError as e:  # a host name: resolve it first
+            sys.exit(f"udp_echo.py: {e.address}: {e.message}")
     else:
         sys.exit(__doc__)
     reactor.run()

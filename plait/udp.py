@@ -106,7 +106,7 @@ _ICMP_ERRORS = frozenset(
 _SEND_DROPPED = frozenset({errno.EAGAIN, errno.ENOBUFS})
 
 _RESOLVE_FIRST = (
-    "; resolve the name first (reactor.resolve(name) fires with an IPv4 address)"
+    " Resolve the name first: reactor.resolve(name) fires with an IPv4 address."
 )
 
 

@@ -280,3 +280,14 @@ def test_udpEchoPair() -> None:
     result = _run(str(EXAMPLES / "udp_echo.py"), "client", "127.0.0.1", port, "anyone")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"refused: nobody listens on UDP port {port}"]
+
+
+def test_udpEchoClientGivenAHostNameSaysToResolveFirst() -> None:
+    """A UDP transport never resolves names: the client exits with the reason, no traceback."""
+    result = _run(str(EXAMPLES / "udp_echo.py"), "client", "localhost", "9", "hi")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        "udp_echo.py: localhost: not an IPv4 or IPv6 address. "
+        "Resolve the name first: reactor.resolve(name) fires with an IPv4 address."
+    )

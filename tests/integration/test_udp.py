@@ -192,10 +192,10 @@ def test_hostNamesAreRefusedWithAHint(reactor: Any) -> None:
         port.write(b"x", ("localhost", 53))
     assert caught.value.address == "localhost"
     assert caught.value.message.startswith("write() only accepts IP addresses, not hostnames")
-    assert "resolve the name first" in caught.value.message
+    assert "Resolve the name first" in caught.value.message
     with pytest.raises(error.InvalidAddressError, match="not an IPv4 or IPv6 address"):
         port.connect("localhost", 53)
-    with pytest.raises(error.InvalidAddressError, match="resolve the name first"):
+    with pytest.raises(error.InvalidAddressError, match="Resolve the name first"):
         reactor.listenUDP(0, Echo(), interface="localhost")
     stop(reactor, port)
 

@@ -57,7 +57,7 @@ def test_udpFamilyFollowsTheInterface(interface: str, family: int) -> None:
 def test_udpConstructorChecks() -> None:
     """A host name, a bad port, a bad size, a protocol class: errors at once."""
     reactor = MemoryReactorClock()
-    with pytest.raises(error.InvalidAddressError, match="resolve the name first"):
+    with pytest.raises(error.InvalidAddressError, match="Resolve the name first"):
         udp.Port(0, DatagramProtocol(), "localhost", reactor=reactor)
     with pytest.raises(ValueError, match="port must be"):
         udp.Port(-1, DatagramProtocol(), reactor=reactor)

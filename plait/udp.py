@@ -105,9 +105,8 @@ _ICMP_ERRORS = frozenset(
 # sendto(2): the datagram could not be queued now; UDP may drop it.
 _SEND_DROPPED = frozenset({errno.EAGAIN, errno.ENOBUFS})
 
-_RESOLVE_FIRST = (
-    " Resolve the name first: reactor.resolve(name) fires with an IPv4 address."
-)
+# Appended to Twisted's own texts (which end with or without a full stop).
+_RESOLVE_FIRST = "Resolve the name first: reactor.resolve(name) fires with an IPv4 address."
 
 
 def _prefixOf(thing: Any) -> str:
@@ -196,7 +195,7 @@ class Port:
             self.addressFamily = socket.AF_INET
         else:
             raise error.InvalidAddressError(
-                interface, "not an IPv4 or IPv6 address." + _RESOLVE_FIRST)
+                interface, "not an IPv4 or IPv6 address. " + _RESOLVE_FIRST)
 
     @property
     def connected(self) -> bool:
@@ -477,7 +476,7 @@ class Port:
         v4 = host == "<broadcast>" or isIPAddress(host)
         if not v4 and not v6:
             raise error.InvalidAddressError(
-                host, "write() only accepts IP addresses, not hostnames" + _RESOLVE_FIRST)
+                host, "write() only accepts IP addresses, not hostnames. " + _RESOLVE_FIRST)
         if v4 and self.addressFamily == socket.AF_INET6:
             raise error.InvalidAddressError(
                 host, "IPv6 port write() called with IPv4 or broadcast address")
@@ -518,7 +517,7 @@ class Port:
         if self._connectedAddr is not None:
             raise RuntimeError("already connected, reconnecting is not currently supported")
         if not isinstance(host, str) or not (isIPAddress(host) or isIPv6Address(host)):
-            raise error.InvalidAddressError(host, "not an IPv4 or IPv6 address." + _RESOLVE_FIRST)
+            raise error.InvalidAddressError(host, "not an IPv4 or IPv6 address. " + _RESOLVE_FIRST)
         if self.socket is None:
             raise RuntimeError(f"{self!r} is not listening: connect() needs a bound port")
         self._connectedAddr = (host, port)

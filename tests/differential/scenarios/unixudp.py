@@ -293,13 +293,13 @@ def udpAddressErrors(reactor):
             call()
         except (ValueError, RuntimeError) as e:
             results.append([type(e).__name__, str(e)])
-    # Twisted's text first; plait appends "resolve first" hints (documented).
+    # Twisted's text first; plait appends a "Resolve the name first" hint (documented).
     for call in [lambda: v6.write(b"x", ("localhost", 5)),
                  lambda: reactor.listenUDP(0, Echo(), interface="localhost")]:
         try:
             call()
         except error.InvalidAddressError as e:
-            results.append([type(e).__name__, e.address, e.message.split(";")[0].split(" (")[0]])
+            results.append([type(e).__name__, e.address, e.message.split(" Resolve the name first")[0].rstrip(".")])
     return defer.gatherResults([port.stopListening(), v6.stopListening()]).addCallback(
         lambda _: results)
 

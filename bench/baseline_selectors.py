@@ -4,7 +4,8 @@ A hand-written loop over ``selectors.DefaultSelector`` (one callback object
 per registered socket, ``key.data.ready(events)``), non-blocking sockets with
 a minimal write buffer, and a bare ``heapq`` timer loop with lazy
 cancellation.  It does the same work as the framework implementations for
-pingpong, churn, fanin, timers and scale (the suite runs it as framework
+pingpong (over TCP and UNIX sockets), churn, fanin, timers, UDP echo and
+scale (the suite runs it as framework
 "selectors (bare)": for scale, the floor for memory per connection and
 for the cost of a poll); it has no stream or deferred workload.
 """
@@ -142,13 +143,17 @@ class EchoConn(Conn):
 
 
 class Server:
-    def __init__(self, loop: Loop, expected: int, backlog: int) -> None:
+    def __init__(self, loop: Loop, expected: int, backlog: int, path: str | None = None) -> None:
         self.loop = loop
         self.expected = expected
         self.closed = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((HOST, 0))
+        if path is not None:  # a UNIX socket
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(path)
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind((HOST, 0))
         self.sock.listen(backlog)
         self.sock.setblocking(False)
         loop.selector.register(self.sock, READ, self)
@@ -216,6 +221,8 @@ class ScaleServer(Server):
 
 
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+    if spec["workload"] == "udp":
+        return serveUDP(spec, ctx)
     if spec["workload"] not in ("pingpong", "churn", "fanin", "scale"):
         raise BenchFailure(f"no bare {spec['workload']} workload")
     loop = Loop()
@@ -225,9 +232,12 @@ def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
         servers: list[Server] = [ScaleServer(loop, spec, state)
                                  for _ in range(spec["listen_ports"])]
     else:
-        servers = [Server(loop, spec["connections"], spec["backlog"])]
-    ports = [server.sock.getsockname()[1] for server in servers]
-    ctx.announce(ports[0], ports)
+        servers = [Server(loop, spec["connections"], spec["backlog"], spec.get("unix"))]
+    if "unix" in spec:
+        ctx.announce(0)
+    else:
+        ports = [server.sock.getsockname()[1] for server in servers]
+        ctx.announce(ports[0], ports)
     loop.run(spec["timeout"])
     for server in servers:
         loop.selector.unregister(server.sock)
@@ -246,14 +256,17 @@ class RoundsConn(Conn):
     """Connect, then ``rounds`` times: send the message, await its echo."""
 
     def __init__(self, loop: Loop, run: Any, port: int | None = None) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        path = getattr(run, "path", None)
+        sock = socket.socket(socket.AF_INET if path is None else socket.AF_UNIX,
+                             socket.SOCK_STREAM)
         sock.setblocking(False)
         super().__init__(loop, sock)
         self.run = run
         self.left = run.rounds
         self.pending = 0
         self.connecting = True
-        err = sock.connect_ex((HOST, run.port if port is None else port))
+        err = sock.connect_ex((HOST, run.port if port is None else port) if path is None
+                              else path)
         if err not in (0, errno.EINPROGRESS):
             raise BenchFailure(f"connect: {errno.errorcode.get(err, err)}")
         self.want(WRITE)
@@ -292,6 +305,7 @@ class RoundsRun:
     def __init__(self, loop: Loop, spec: dict[str, Any]) -> None:
         self.loop = loop
         self.port = spec["port"]
+        self.path: str | None = spec.get("unix")
         self.rounds = spec["rounds"]
         self.message = b"x" * spec["size"]
         self.connections = spec["connections"]
@@ -420,6 +434,8 @@ class ScaleRun:
 
 
 def client(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["workload"] == "udp":
+        return udpClient(spec)
     if spec["workload"] == "scale":
         loop = Loop()
         scale = ScaleRun(loop, spec)
@@ -440,6 +456,90 @@ def client(spec: dict[str, Any]) -> dict[str, Any]:
     # start and end: the multicore runner adds up several load generators.
     return {"elapsed": run.endTime - start, "ops": run.rounds * run.connections,
             "start": start, "end": run.endTime}
+
+
+# ---------------------------------------------------------------- UDP echo
+
+
+class DatagramEcho:
+    """Read every datagram waiting, send each back; stop after ``expected``."""
+
+    def __init__(self, loop: Loop, expected: int) -> None:
+        self.loop = loop
+        self.expected = expected
+        self.count = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((HOST, 0))
+        self.sock.setblocking(False)
+        loop.selector.register(self.sock, READ, self)
+
+    def ready(self, events: int) -> None:
+        recvfrom, sendto = self.sock.recvfrom, self.sock.sendto
+        while True:
+            try:
+                data, addr = recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            sendto(data, addr)
+            self.count += 1
+            if self.count == self.expected:
+                self.loop.stop()
+                return
+
+
+def serveUDP(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+    loop = Loop()
+    echo = DatagramEcho(loop, spec["count"])
+    ctx.announce(echo.sock.getsockname()[1])
+    loop.run(spec["timeout"])
+    echo.sock.close()
+    return {"connections": 1, "received": echo.count}
+
+
+class DatagramWindow:
+    """A connected datagram socket keeping ``window`` datagrams in flight."""
+
+    def __init__(self, loop: Loop, spec: dict[str, Any]) -> None:
+        self.loop = loop
+        self.count = spec["count"]
+        self.message = b"x" * spec["size"]
+        self.replies = 0
+        self.endTime = 0.0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((HOST, 0))
+        self.sock.connect((HOST, spec["port"]))
+        self.sock.setblocking(False)
+        loop.selector.register(self.sock, READ, self)
+        self.sent = min(spec["window"], self.count)
+        for _ in range(self.sent):
+            self.sock.send(self.message)
+
+    def ready(self, events: int) -> None:
+        recv, send = self.sock.recv, self.sock.send
+        while True:
+            try:
+                recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            self.replies += 1
+            if self.sent < self.count:
+                self.sent += 1
+                send(self.message)
+            elif self.replies == self.count:
+                self.endTime = now()
+                self.loop.stop()
+                return
+
+
+def udpClient(spec: dict[str, Any]) -> dict[str, Any]:
+    loop = Loop()
+    start = startClock()
+    window = DatagramWindow(loop, spec)
+    loop.run(spec["timeout"])
+    window.sock.close()
+    if window.replies != window.count:
+        raise BenchFailure(f"{window.replies} of {window.count} datagrams came back")
+    return {"elapsed": window.endTime - start, "ops": window.count}
 
 
 # ---------------------------------------------------------------- timers

@@ -8,9 +8,9 @@ Adding a benchmark is a few lines here plus the workload in each
 ``impl_*`` module:
 
 * a network workload over another transport reuses the TCP workloads with
-  ``transport`` in its ``extra`` (``"tls"`` today; each impl's
-  ``listen``/``connect`` helpers switch on it, so UNIX sockets will be one
-  more branch there and a few ``Bench``/``Row`` lines here);
+  ``transport`` in its ``extra`` (``"tls"`` or ``"unix"``: the runner adds
+  the certificates or a fresh socket path to the spec, and each impl's
+  ``listen``/``connect`` helpers switch on it);
 * a size of the scale workload is one more entry in ``SCALE_SIZES``;
 * sizes are per workload (``SIZES``), and a bench may override some of them
   for itself (``Bench.sizes``: the TLS stream moves less than the TCP one).
@@ -86,6 +86,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "multicore": {"connections": 100, "rounds": 200, "size": 64, "sequential": False},
         "scale": {"rounds": 10, "size": 64, "probe_connections": 10, "probe_rounds": 500,
                   "poll_passes": 5_000, "inflight": 500, "sequential": False},
+        "udp": {"count": 200_000, "size": 64, "window": 32, "connections": 1},
     },
     "quick": {
         "pingpong": {"rounds": 200, "size": 64, "connections": 1, "sequential": True},
@@ -102,6 +103,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "multicore": {"connections": 4, "rounds": 5, "size": 64, "sequential": False},
         "scale": {"rounds": 2, "size": 64, "probe_connections": 2, "probe_rounds": 5,
                   "poll_passes": 50, "inflight": 500, "sequential": False},
+        "udp": {"count": 200, "size": 64, "window": 32, "connections": 1},
     },
 }
 
@@ -129,6 +131,7 @@ class Bench:
 NETWORK_BARE = frozenset({"plait", "twisted", "asyncio", "uvloop", "selectors"})
 TWISTED_API = frozenset({"plait", "twisted"})  # asyncio has no IRCClient
 TLS = {"transport": "tls"}
+UNIX = {"transport": "unix"}
 NCPU = os.cpu_count() or 1
 
 BENCHES = [
@@ -156,6 +159,14 @@ BENCHES = [
           groups=("tls",), sizes={"full": {"rounds": 10_000}}),
     Bench("tls-fanin", "fanin", "TLS fanin", extra=TLS, groups=("tls",),
           sizes={"full": {"connections": 500}}),
+    # Issue 16 item 6: the pingpong workload over a UNIX stream socket, and
+    # a windowed UDP echo (see bench/README.md for both designs).
+    Bench("unix-pingpong", "pingpong", "UNIX pingpong", extra=UNIX, groups=("unix",),
+          frameworks=NETWORK_BARE),
+    Bench("unix-pingpong-1core", "pingpong", "UNIX pingpong (1 core)", pin=True, extra=UNIX,
+          groups=("unix",), frameworks=NETWORK_BARE),
+    Bench("udp", "udp", "UDP echo", frameworks=NETWORK_BARE),
+    Bench("udp-1core", "udp", "UDP echo (1 core)", pin=True, frameworks=NETWORK_BARE),
     # Issue 15: child processes.
     Bench("spawn", "spawn", "process spawn", kind="local", groups=("process",)),
     Bench("procstream", "procstream", "child stdout stream", kind="local", groups=("process",)),
@@ -216,6 +227,10 @@ ROWS = [
     Row("tls-pingpong-1core", "rate", "TLS pingpong (1 core)", "round trips/s", target=1.3),
     Row("tls-fanin", "rate", "TLS fanin", "round trips/s"),
     Row("tls-fanin", "server_kib_per_conn", "TLS server RSS per connection", "KiB", False),
+    Row("unix-pingpong", "rate", "UNIX pingpong", "round trips/s", target=1.3),
+    Row("unix-pingpong-1core", "rate", "UNIX pingpong (1 core)", "round trips/s", target=1.3),
+    Row("udp", "rate", "UDP echo (window 32)", "datagrams/s", target=1.3),
+    Row("udp-1core", "rate", "UDP echo (window 32, 1 core)", "datagrams/s", target=1.3),
     Row("spawn", "rate", "process spawn (getProcessOutput)", "processes/s", target=1.3),
     Row("procstream", "rate", "child stdout stream", "MB/s", target=1.3),
     Row("multicore-1", "rate", "one port, 1 worker", "round trips/s"),

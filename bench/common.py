@@ -6,9 +6,12 @@ where ``<spec>`` is one JSON object:
 * ``role``: ``"server"``, ``"client"`` or ``"local"`` (single-process work);
 * ``workload``: ``pingpong``, ``stream``, ``churn``, ``fanin``, ``timers``,
   ``deferred``, ``irc``, ``bulk``, ``spawn``, ``procstream``, ``multicore``,
-  ``scale`` (``bench/catalog.py`` has their sizes);
+  ``scale``, ``udp`` (``bench/catalog.py`` has their sizes);
 * ``tls`` (network workloads over TLS): ``{"ca", "server", "hostname"}``,
   PEM files the runner made (``server`` holds the key and the chain);
+* ``unix`` (network workloads over a UNIX stream socket): the path the
+  server listens on and the client connects to (the server announces
+  port 0);
 * ``fd`` (``multicore`` servers): an inherited listening socket to adopt;
 * ``fds``: descriptors the child needs (its soft limit is raised to it);
 * ``framework``: which framework the child runs (``uvloop`` shares the

@@ -1,13 +1,14 @@
 """The benchmark workloads written as an asyncio user would write them.
 
 ``asyncio.Protocol`` and transports, ``loop.create_server`` /
-``create_connection``, flow control through ``pause_writing`` /
+``create_connection`` (``create_unix_server`` / ``create_unix_connection``
+when the spec gives a UNIX socket path), flow control through ``pause_writing`` /
 ``resume_writing``, ``loop.call_later`` + ``handle.cancel`` for timers and
 ``Future`` + ``add_done_callback`` for the deferred workload; over TLS,
 ``ssl=`` contexts from ``ssl.create_default_context`` (the client verifies
 the chain and the host name).  With ``framework == "uvloop"`` the same code
 runs under uvloop's event loop policy.  The newer workloads (bulk echo,
-scale, multicore workers, subprocesses) are in ``impl_asyncio_more.py``.
+scale, multicore workers, subprocesses, UDP) are in ``impl_asyncio_more.py``.
 See ``bench/common.py`` for the child process protocol.
 """
 
@@ -116,10 +117,15 @@ async def _serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     else:
         state = ServerState(spec["connections"], 0)
         proto = Echo
-    server = await loop.create_server(
-        lambda: proto(state), HOST, 0, backlog=spec["backlog"], ssl=serverSSL(spec)
-    )
-    ctx.announce(server.sockets[0].getsockname()[1])
+    if "unix" in spec:
+        server = await loop.create_unix_server(lambda: proto(state), spec["unix"],
+                                               backlog=spec["backlog"])
+        ctx.announce(0)
+    else:
+        server = await loop.create_server(
+            lambda: proto(state), HOST, 0, backlog=spec["backlog"], ssl=serverSSL(spec)
+        )
+        ctx.announce(server.sockets[0].getsockname()[1])
     try:
         await asyncio.wait_for(state.finished, spec["timeout"])
     except TimeoutError:
@@ -130,7 +136,7 @@ async def _serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
 
 
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
-    if spec["workload"] in ("scale", "multicore"):
+    if spec["workload"] in ("scale", "multicore", "udp"):
         from bench import impl_asyncio_more
 
         return _run(impl_asyncio_more.serve(spec, ctx), spec)
@@ -190,6 +196,10 @@ class RoundsRun:
             self.endTime = now()
 
     async def connect(self) -> Rounds:
+        if "unix" in self.spec:
+            _, proto = await self.loop.create_unix_connection(lambda: Rounds(self),
+                                                              self.spec["unix"])
+            return proto
         _, proto = await self.loop.create_connection(lambda: Rounds(self), HOST, self.port,
                                                      **clientSSL(self.spec))
         return proto
@@ -263,7 +273,7 @@ async def _client(spec: dict[str, Any]) -> dict[str, Any]:
 
 def client(spec: dict[str, Any]) -> dict[str, Any]:
     clientSSL(spec)  # the TLS context (if any) outside the timed part
-    if spec["workload"] in ("bulk", "scale"):
+    if spec["workload"] in ("bulk", "scale", "udp"):
         from bench import impl_asyncio_more
 
         return _run(impl_asyncio_more.client(spec), spec)

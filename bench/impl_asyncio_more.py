@@ -5,7 +5,8 @@ The same work as ``impl_twisted_more.py`` (see its docstring): bulk echo
 listening socket (``create_server(sock=...)``, stopped by SIGTERM through
 ``loop.add_signal_handler``), and subprocesses (``create_subprocess_exec``
 + ``communicate()`` for spawn-and-collect, ``subprocess_exec`` with a
-``SubprocessProtocol`` for the stdout stream).  Every coroutine here runs
+``SubprocessProtocol`` for the stdout stream), and the UDP echo
+(``create_datagram_endpoint``, the client with ``remote_addr``).  Every coroutine here runs
 under ``impl_asyncio._run`` (asyncio or uvloop, bounded by the timeout).
 """
 
@@ -360,18 +361,91 @@ async def procstream(spec: dict[str, Any]) -> dict[str, Any]:
     return {"elapsed": end - start, "ops": spec["total"]}
 
 
+# ---------------------------------------------------------------- UDP echo
+
+
+class DatagramEcho(asyncio.DatagramProtocol):
+    """Send every datagram back where it came from; done after ``expected``."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.count = 0
+        self.done = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.transport.sendto(data, addr)
+        self.count += 1
+        if self.count == self.expected:
+            self.done.set_result(None)
+
+
+async def serveUDP(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    transport, echo = await loop.create_datagram_endpoint(
+        lambda: DatagramEcho(spec["count"]), local_addr=(HOST, 0))
+    ctx.announce(transport.get_extra_info("sockname")[1])
+    await echo.done
+    transport.close()
+    return {"connections": 1, "received": echo.count}
+
+
+class DatagramWindow(asyncio.DatagramProtocol):
+    """A connected datagram endpoint keeping ``window`` datagrams in flight:
+    each reply sends the next, until ``count`` have come back."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.count = spec["count"]
+        self.window = spec["window"]
+        self.message = b"x" * spec["size"]
+        self.sent = self.replies = 0
+        self.endTime = 0.0
+        self.done = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.sent = min(self.window, self.count)
+        for _ in range(self.sent):
+            transport.sendto(self.message)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.replies += 1
+        if self.sent < self.count:
+            self.sent += 1
+            self.transport.sendto(self.message)
+        elif self.replies == self.count:
+            self.endTime = now()
+            self.done.set_result(None)
+
+
+async def udpClient(spec: dict[str, Any]) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    start = startClock()
+    transport, proto = await loop.create_datagram_endpoint(
+        lambda: DatagramWindow(spec), local_addr=(HOST, 0), remote_addr=(HOST, spec["port"]))
+    await proto.done
+    transport.close()
+    return {"elapsed": proto.endTime - start, "ops": proto.count}
+
+
 # ---------------------------------------------------------------- dispatch
 
 
 async def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     if spec["workload"] == "multicore":
         return await serveAdopted(spec, ctx)
+    if spec["workload"] == "udp":
+        return await serveUDP(spec, ctx)
     return await serveScale(spec, ctx)
 
 
 async def client(spec: dict[str, Any]) -> dict[str, Any]:
     if spec["workload"] == "bulk":
         return await BulkRun(spec, spec["port"]).run()
+    if spec["workload"] == "udp":
+        return await udpClient(spec)
     return await scaleClient(spec)
 
 

@@ -3,9 +3,10 @@
 Default reactor (``from twisted.internet import reactor``: epoll on Linux),
 ``Protocol``/``Factory``/``ClientFactory``, ``reactor.connectTCP`` and
 ``listenTCP`` (``connectSSL``/``listenSSL`` with ``optionsForClientTLS`` and
-``PrivateCertificate.options()`` when the spec asks for TLS), a streaming
+``PrivateCertificate.options()`` when the spec asks for TLS;
+``connectUNIX``/``listenUNIX`` when it gives a UNIX socket path), a streaming
 push producer for the stream workload.  The newer workloads (bulk echo,
-scale, multicore workers, processes) are in ``impl_twisted_more.py``,
+scale, multicore workers, processes, UDP) are in ``impl_twisted_more.py``,
 imported only by the children that run them.
 
 ``impl_plait.py`` runs this same file on plait, through plait's
@@ -81,7 +82,10 @@ class BenchServerFactory(protocol.Factory):
 
 
 def listen(spec: dict[str, Any], factory: Any) -> Any:
-    """Listen on an ephemeral loopback port, over TLS if the spec says so."""
+    """Listen on an ephemeral loopback port, over TLS if the spec says so,
+    or on the spec's UNIX socket path."""
+    if "unix" in spec:
+        return reactor.listenUNIX(spec["unix"], factory, backlog=spec["backlog"])
     if "tls" in spec:
         from twisted.internet import ssl
 
@@ -108,7 +112,10 @@ def clientOptions(spec: dict[str, Any]) -> Any:
 
 
 def connect(spec: dict[str, Any], port: int, factory: Any) -> Any:
-    """Connect to ``port`` on loopback, over TLS if the spec says so."""
+    """Connect to ``port`` on loopback, over TLS if the spec says so, or to
+    the spec's UNIX socket path."""
+    if "unix" in spec:
+        return reactor.connectUNIX(spec["unix"], factory)
     if "tls" not in spec:
         return reactor.connectTCP(HOST, port, factory)
     return reactor.connectSSL(HOST, port, factory, clientOptions(spec))
@@ -116,7 +123,7 @@ def connect(spec: dict[str, Any], port: int, factory: Any) -> Any:
 
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     workload = spec["workload"]
-    if workload in ("scale", "multicore"):
+    if workload in ("scale", "multicore", "udp"):
         from bench import impl_twisted_more
 
         return impl_twisted_more.serve(spec, ctx)
@@ -125,7 +132,7 @@ def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     else:  # pingpong, churn, fanin, bulk
         factory = BenchServerFactory(Echo, spec["connections"], 0)
     port = listen(spec, factory)
-    ctx.announce(port.getHost().port)
+    ctx.announce(0 if "unix" in spec else port.getHost().port)
     _runBounded(spec["timeout"])
     if factory.closed != factory.expected:
         raise BenchFailure(f"saw {factory.closed} of {factory.expected} connections")
@@ -276,6 +283,10 @@ def warmUp(spec: dict[str, Any]) -> None:
     """
     from twisted.internet import tcp  # noqa: F401
 
+    if "unix" in spec:
+        from twisted.internet import unix  # noqa: F401
+    if spec["workload"] == "udp":
+        from twisted.internet import udp  # noqa: F401
     if spec["workload"] in ("spawn", "procstream"):
         from twisted.internet import process, utils  # noqa: F401
     if "tls" in spec:
@@ -284,7 +295,7 @@ def warmUp(spec: dict[str, Any]) -> None:
 
 def client(spec: dict[str, Any]) -> dict[str, Any]:
     warmUp(spec)
-    if spec["workload"] in ("bulk", "scale"):
+    if spec["workload"] in ("bulk", "scale", "udp"):
         from bench import impl_twisted_more
 
         return impl_twisted_more.client(spec)

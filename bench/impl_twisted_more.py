@@ -12,6 +12,8 @@ Imported by ``impl_twisted`` only in the children that run these workloads
 * ``multicore``: a server worker on a listening socket it inherited
   (``reactor.adoptStreamPort``), serving until SIGTERM (the reactor's own
   handler stops it);
+* ``udp``: a connected UDP client keeps a window of datagrams in flight
+  to a ``DatagramProtocol`` echo server (``listenUDP`` on both sides);
 * ``spawn`` (``utils.getProcessOutput("true")``, one after another) and
   ``procstream`` (a child's stdout read through a ``ProcessProtocol``).
 
@@ -27,6 +29,7 @@ from typing import Any
 from twisted.internet import protocol, reactor
 
 from bench.common import (
+    HOST,
     BenchFailure,
     ServerContext,
     bulkBlock,
@@ -430,17 +433,90 @@ def procstream(spec: dict[str, Any]) -> dict[str, Any]:
     return {"elapsed": proto.endTime - times[0], "ops": spec["total"]}
 
 
+# ---------------------------------------------------------------- UDP echo
+
+
+class DatagramEcho(protocol.DatagramProtocol):
+    """Send every datagram back where it came from; stop after ``expected``."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.count = 0
+
+    def datagramReceived(self, data: bytes, addr: Any) -> None:
+        self.transport.write(data, addr)
+        self.count += 1
+        if self.count == self.expected:
+            reactor.stop()
+
+
+def serveUDP(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
+    echo = DatagramEcho(spec["count"])
+    port = reactor.listenUDP(0, echo, interface=HOST)
+    ctx.announce(port.getHost().port)
+    _runBounded(spec["timeout"])
+    if echo.count != echo.expected:
+        raise BenchFailure(f"echoed {echo.count} of {echo.expected} datagrams")
+    return {"connections": 1, "received": echo.count}
+
+
+class DatagramWindow(protocol.DatagramProtocol):
+    """A connected UDP port keeping ``window`` datagrams in flight: each
+    reply sends the next, until ``count`` have come back."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.port = spec["port"]
+        self.count = spec["count"]
+        self.window = spec["window"]
+        self.message = b"x" * spec["size"]
+        self.sent = self.replies = 0
+        self.endTime = 0.0
+
+    def startProtocol(self) -> None:
+        self.transport.connect(HOST, self.port)
+        self.sent = min(self.window, self.count)
+        for _ in range(self.sent):
+            self.transport.write(self.message)
+
+    def datagramReceived(self, data: bytes, addr: Any) -> None:
+        self.replies += 1
+        if self.sent < self.count:
+            self.sent += 1
+            self.transport.write(self.message)
+        elif self.replies == self.count:
+            self.endTime = now()
+            reactor.stop()
+
+
+def udpClient(spec: dict[str, Any]) -> dict[str, Any]:
+    proto = DatagramWindow(spec)
+    times: list[float] = []
+
+    def start() -> None:
+        times.append(startClock())
+        reactor.listenUDP(0, proto, interface=HOST)
+
+    reactor.callWhenRunning(start)
+    _runBounded(spec["timeout"])
+    if proto.replies != proto.count:
+        raise BenchFailure(f"{proto.replies} of {proto.count} datagrams came back")
+    return {"elapsed": proto.endTime - times[0], "ops": proto.count}
+
+
 # ---------------------------------------------------------------- dispatch
 
 
 def serve(spec: dict[str, Any], ctx: ServerContext) -> dict[str, Any]:
     if spec["workload"] == "multicore":
         return serveAdopted(spec, ctx)
+    if spec["workload"] == "udp":
+        return serveUDP(spec, ctx)
     return serveScale(spec, ctx)
 
 
 def client(spec: dict[str, Any]) -> dict[str, Any]:
-    return bulkClient(spec) if spec["workload"] == "bulk" else scaleClient(spec)
+    work = {"bulk": bulkClient, "udp": udpClient}.get(spec["workload"], scaleClient)
+    return work(spec)
 
 
 def local(spec: dict[str, Any]) -> dict[str, Any]:

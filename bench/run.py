@@ -193,11 +193,24 @@ class Certificates:
 
 
 def _transportSpec(bench: Bench, opts: Any) -> dict[str, Any]:
-    if bench.extra.get("transport") != "tls":
+    transport = bench.extra.get("transport")
+    if transport == "unix":
+        return {"unix": str(_socketPath(opts))}
+    if transport != "tls":
         return {}
     if opts.certificates is None:
         opts.certificates = Certificates()
     return {"tls": opts.certificates.spec()}
+
+
+def _socketPath(opts: Any) -> Path:
+    """A fresh UNIX socket path for one sample, in a directory made once per
+    invocation and removed at exit (the server binds it; a new name per
+    sample, so that no run meets the previous run's socket file or lock)."""
+    if opts.socketDirectory is None:
+        opts.socketDirectory = Path(tempfile.mkdtemp(prefix="plait-bench-unix-"))
+    opts.socketCount += 1
+    return opts.socketDirectory / f"s{opts.socketCount}.sock"
 
 
 # ---------------------------------------------------------------- samples
@@ -497,6 +510,8 @@ def parseArgs(argv: list[str] | None) -> Any:
     PROFILE_CLOCK[0] = opts.profileClock
     opts.mode = "quick" if opts.quick else "full"
     opts.certificates = None
+    opts.socketDirectory = None
+    opts.socketCount = 0
     if opts.runs < 1:
         p.error("--runs must be at least 1")
     if opts.only:
@@ -563,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if opts.certificates is not None:
             opts.certificates.remove()
+        if opts.socketDirectory is not None:
+            shutil.rmtree(opts.socketDirectory, ignore_errors=True)
     info["loadavg_end"] = list(os.getloadavg())
     info["duration_s"] = time.perf_counter() - began
     rows = report.buildRows(samples, frameworks)

@@ -32,8 +32,11 @@ Rules:
   waiting when the socket ran dry, doubles after it was used up four times
   running, up to ``_READ_BATCH``), and ``maxThroughput`` bytes bound it
   too.  So an echo exchange costs one ``recvfrom`` per datagram, with no
-  failed call, and a flood still lets the loop breathe.  An exception from
-  ``datagramReceived`` is logged; the port goes on.
+  failed call, and a flood still lets the loop breathe.  A connected port
+  reads with ``recv`` and delivers the peer's address as the kernel spells
+  it (``getpeername``, what ``recvfrom`` would say), made once at
+  ``connect``.  An exception from ``datagramReceived`` is logged; the port
+  goes on.
 * A datagram longer than ``maxPacketSize`` is dropped and logged (it is
   read with one byte to spare, which is how its size shows); Twisted
   delivers it cut short.
@@ -169,6 +172,8 @@ class Port:
         self._state = _IDLE
         self._reading = False
         self._connectedAddr: tuple[str, int] | None = None
+        #: Once connected: the peer's address as doRead delivers it.
+        self._peer: tuple[str, int] | None = None
         self._knownHosts: set[str] = set()
         self._batch = 1
         self._batchesUsedUp = 0
@@ -364,7 +369,12 @@ class Port:
         """Take the datagrams that are waiting (a bounded batch; see the rules)."""
         if self._state is not _LISTENING:
             return None
-        recvfrom = self.socket.recvfrom  # type: ignore[union-attr]  # LISTENING: open
+        skt = self.socket
+        recvfrom = skt.recvfrom  # type: ignore[union-attr]  # LISTENING: open
+        # Connected, only the peer's datagrams arrive: recv() and the peer's
+        # address, known already, save recvfrom's address object each time.
+        peer = self._peer
+        recv = skt.recv  # type: ignore[union-attr]
         size = self.maxPacketSize + 1  # one byte to spare: see _tooLong
         deliver = self.protocol.datagramReceived
         ipv6 = self.addressFamily == socket.AF_INET6
@@ -372,17 +382,21 @@ class Port:
         batch = self._batch
         for got in range(batch):
             try:
-                data, addr = recvfrom(size)
+                if peer is None:
+                    data, addr = recvfrom(size)
+                else:
+                    data, addr = recv(size), peer
             except BlockingIOError:
                 self._batch = got or 1
                 self._batchesUsedUp = 0
                 return None
             except OSError as e:
                 return self._readFailed(e)
-            if len(data) == size:
+            length = len(data)
+            if length == size:
                 self._tooLong(addr)
                 continue
-            if ipv6:
+            if ipv6 and peer is None:
                 addr = addr[:2]  # Twisted's (host, port), without flow info and scope
             try:
                 deliver(data, addr)
@@ -390,7 +404,7 @@ class Port:
                 log.err(Failure(), "Unhandled Error", system=self.logstr)
             if self._state is not _LISTENING:
                 return None  # the protocol stopped the port
-            budget -= len(data)
+            budget -= length
             if budget <= 0:
                 return None
         self._batchesUsedUp += 1
@@ -522,6 +536,8 @@ class Port:
             raise RuntimeError(f"{self!r} is not listening: connect() needs a bound port")
         self._connectedAddr = (host, port)
         self.socket.connect((host, port))
+        # The kernel's spelling of the peer, as recvfrom would give it.
+        self._peer = self.socket.getpeername()[:2]
 
     # -- addresses and options ---------------------------------------------------------
 

@@ -61,7 +61,8 @@ def test_quickSuite(tmp_path: Path) -> None:
     table = results["table"]
     for label in ("| pingpong (1 core) |", "| concurrent bulk echo |", "| TLS stream |",
                   "| process spawn (getProcessOutput) |", "| scale 50k: poll cost |",
-                  "| one port, 1 worker |"):
+                  "| one port, 1 worker |", "| UNIX pingpong (1 core) |",
+                  "| UDP echo (window 32) |"):
         assert label in table, label
     assert "Noise: load average" in table
 

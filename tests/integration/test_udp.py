@@ -151,6 +151,28 @@ def test_connectedMode(reactor: Any) -> None:
     stop(reactor, server, port, stranger)
 
 
+@pytest.mark.parametrize(("interface", "peer", "spelled"), [
+    ("127.0.0.1", "127.0.0.1", "127.0.0.1"),
+    ("::1", "0:0:0:0:0:0:0:1", "::1"),  # the kernel's spelling, as recvfrom gives it
+])
+def test_connectedModeDeliversThePeersAddress(
+    reactor: Any, interface: str, peer: str, spelled: str,
+) -> None:
+    """A connected port says who sent each datagram as an unconnected one
+    would: (host, port), the host spelled canonically, for every datagram."""
+    server = reactor.listenUDP(0, Echo(), interface=interface)
+    client = Collect()
+    port = reactor.listenUDP(0, client, interface=interface)
+    serverPort = server.getHost().port
+    port.connect(peer, serverPort)
+    for each in (b"one", b"two", b"three"):
+        port.write(each)
+    runUntil(reactor, client.waitFor(3))
+    assert client.received == [(b"one", (spelled, serverPort)), (b"two", (spelled, serverPort)),
+                               (b"three", (spelled, serverPort))]
+    stop(reactor, server, port)
+
+
 def test_connectionRefused(reactor: Any) -> None:
     """Connected to a port nobody listens on: connectionRefused (the ICMP reply)."""
     closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

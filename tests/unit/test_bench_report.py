@@ -35,6 +35,9 @@ def test_onlyAcceptsGroupsWorkloadsAndKeys() -> None:
     assert _keys(["--only", "process"]) == {"spawn", "procstream"}
     assert _keys(["--only", "bulk"]) == {"bulk", "bulk-1proc"}
     assert _keys(["--only", "multicore-1,stream"]) == {"multicore-1", "stream", "tls-stream"}
+    assert _keys(["--only", "unix"]) == {"unix-pingpong", "unix-pingpong-1core"}
+    assert _keys(["--only", "udp"]) == {"udp", "udp-1core"}
+    assert {"unix-pingpong", "udp"} <= _keys(["--only", "pingpong,udp"])
 
 
 def test_sizesMergeWorkloadExtraAndOverrides() -> None:
@@ -44,6 +47,11 @@ def test_sizesMergeWorkloadExtraAndOverrides() -> None:
     assert full["total"] == 128 * 2**20  # the bench's override
     assert full["chunk"] == 64 * 2**10  # the workload's size
     assert sizesFor(tlsStream, "quick")["total"] == 2**20
+    unix = next(b for b in BENCHES if b.key == "unix-pingpong-1core")
+    assert sizesFor(unix, "full")["transport"] == "unix" and unix.pin
+    assert sizesFor(unix, "full")["rounds"] == 50_000  # the TCP pingpong's sizes
+    udp = next(b for b in BENCHES if b.key == "udp")
+    assert sizesFor(udp, "quick")["window"] == sizesFor(udp, "full")["window"] == 32
     many = next(b for b in BENCHES if b.key == f"multicore-{NCPU}")
     assert sizesFor(many, "full")["workers"] == NCPU
 
@@ -55,6 +63,9 @@ def test_whichFrameworksRunWhat() -> None:
     assert not supports("asyncio", byKey["irc"])
     assert supports("asyncio", byKey["spawn"])
     assert not supports("selectors", byKey["import"])
+    for key in ("unix-pingpong", "unix-pingpong-1core", "udp", "udp-1core"):
+        assert all(supports(fw, byKey[key])
+                   for fw in ("plait", "twisted", "asyncio", "uvloop", "selectors"))
 
 
 def _samples(values: dict[str, list[Any]], bench: str = "bulk",
@@ -75,6 +86,15 @@ def test_rowsGiveMedianRangeRatioAndTarget() -> None:
     assert row["target"] == 1.3 and row["met"] is True
     text = report.table(rows, ["plait", "twisted"])
     assert "| concurrent bulk echo | MB/s | 400 (300–500) **1.33×** | 300 (200–400) | ≥ 1.3× | ✓ |" in text
+
+
+def test_unixAndUdpRowsCarryTheIssueTarget() -> None:
+    samples = {"udp": {"plait": [{"rate": 130.0}], "twisted": [{"rate": 100.0}]},
+               "unix-pingpong-1core": {"plait": [{"rate": 120.0}], "twisted": [{"rate": 100.0}]}}
+    rows = {r["label"]: r for r in report.buildRows(samples, ["plait", "twisted"])}
+    assert rows["UDP echo (window 32)"]["target"] == 1.3
+    assert rows["UDP echo (window 32)"]["met"] is True
+    assert rows["UNIX pingpong (1 core)"]["met"] is False
 
 
 def test_absoluteTargetIsCheckedOnPlaitsOwnValue() -> None:

@@ -95,6 +95,7 @@ from __future__ import annotations
 
 import traceback
 import warnings
+from abc import ABCMeta
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
@@ -205,7 +206,24 @@ _specialTypes: set[type] = set(_failureTypes)
 _failureTypeSets.append(_specialTypes)
 
 
-class Deferred(Awaitable[_SelfResultT]):
+#: False until some Deferred class's ``debug`` is set true (``setDebugging``,
+#: ``Deferred.debug = True``, a subclass's): until then the hot paths skip
+#: reading ``self.debug``, a class attribute read through the instance, which
+#: CPython 3.11 does not specialise (about 200 machine instructions).
+_debugSeen = False
+
+
+class _DeferredType(ABCMeta):
+    """Deferred's metaclass: notices ``debug`` being switched on for a class."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        if name == "debug" and value:
+            global _debugSeen
+            _debugSeen = True
+        super().__setattr__(name, value)
+
+
+class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
     """A placeholder for a result that is not available yet.
 
     Add callbacks with ``addCallback``/``addErrback``/``addBoth``/
@@ -245,11 +263,14 @@ class Deferred(Awaitable[_SelfResultT]):
         self._callbacks: list[_Entry | Callable[..., object]] = []
         self.called = False
         self.paused = 0
-        if self.debug:
+        if _debugSeen and self.debug:
             self._creator = traceback.format_stack()[:-1]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("debug"):
+            global _debugSeen
+            _debugSeen = True
         _deferredTypes.add(cls)
         _specialTypes.add(cls)
 
@@ -441,7 +462,7 @@ class Deferred(Awaitable[_SelfResultT]):
         if self.called:
             self._alreadyCalled()
             return
-        if self.debug:
+        if _debugSeen and self.debug:
             # The stack up to the caller (not this frame): who fired it.
             self._invoker = traceback.format_stack()[:-1]
         self.called = True
@@ -457,10 +478,9 @@ class Deferred(Awaitable[_SelfResultT]):
         # handle (a Failure, a pause, a Deferred to wait on, a Deferred
         # waiting on this one) ends it, and _runCallbacks does the rest.
         callbacks = self._callbacks
-        value: Any = result
-        entry: Any  # bound whenever the walk breaks
         self._runningCallbacks = True
         walk = iter(callbacks)  # its __length_hint__ is what is left
+        entry: Any  # bound whenever the walk breaks
         try:
             for entry in walk:
                 # (Statement order saves jumps: the common branches come last.)
@@ -472,37 +492,44 @@ class Deferred(Awaitable[_SelfResultT]):
                         if cb is _continueMarker:
                             break  # put back below, for _runCallbacks
                         if cbArgs or cbKw:
-                            value = cb(value, *cbArgs, **cbKw)
+                            result = cb(result, *cbArgs, **cbKw)
                         else:
-                            value = cb(value)
+                            result = cb(result)
                     else:
-                        value = entry(value)
-                    if type(value) in _specialTypes:
-                        if type(value) in _failureTypes:
-                            self.result = value
+                        result = entry(result)
+                    if type(result) in _specialTypes:
+                        if type(result) in _failureTypes:
                             break
-                        if value is self:
+                        if result is self:
                             _warnSelfReturn(cb if type(entry) is tuple else entry)
-                        if not _takeResult(self, value):
+                        if not _takeResult(self, result):
                             break  # this Deferred now waits on that one
-                        value = self.result
-                        if type(value) in _failureTypes:
+                        result = self.result
+                        if type(result) in _failureTypes:
                             break
-                    self.result = value
+                    # Current while the next callback runs (a coroutine
+                    # resumed by this one reads it).
+                    self.result = result
                     if self.paused:
                         break
                 except BaseException:  # noqa: BLE001 - every exception becomes a Failure, as in Twisted
-                    self.result = Failure(captureVars=self.debug)
+                    result = Failure(captureVars=_debugSeen and self.debug)
                     break
             else:
-                return  # every callback ran and the result is a plain value
-        finally:
-            self._runningCallbacks = False
-            left: int = walk.__length_hint__()  # type: ignore[attr-defined]
-            if left:
-                del callbacks[:-left]
-            else:
+                # Every callback ran and the result is a plain value.
+                self._runningCallbacks = False
                 callbacks.clear()
+                return
+        except BaseException:
+            # Only a failure to build a Failure or a warning turned into an
+            # error gets here: leave the Deferred consistent, then propagate.
+            self.result = result
+            self._runningCallbacks = False
+            _dropConsumed(walk, callbacks)
+            raise
+        self.result = result
+        self._runningCallbacks = False
+        _dropConsumed(walk, callbacks)
         if type(entry) is tuple and entry[0] is _continueMarker:
             callbacks.insert(0, entry)  # not consumed: _runCallbacks hands over
         self._runCallbacks()
@@ -782,6 +809,15 @@ class Deferred(Awaitable[_SelfResultT]):
 
 _deferredTypes.add(Deferred)
 _specialTypes.add(Deferred)
+
+
+def _dropConsumed(walk: Any, callbacks: list[Any]) -> None:
+    """Delete the entries of ``callbacks`` that the iterator ``walk`` consumed."""
+    left: int = walk.__length_hint__()
+    if left:
+        del callbacks[:-left]
+    else:
+        callbacks.clear()
 
 
 def _takeResult(outer: Deferred[Any], inner: Deferred[Any]) -> bool:

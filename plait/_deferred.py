@@ -263,6 +263,7 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
         self._callbacks: list[_Entry | Callable[..., object]] = []
         self.called = False
         self.paused = 0
+        self._plain = True  # only short entries so far (module docstring)
         if _debugSeen and self.debug:
             self._creator = traceback.format_stack()[:-1]
 
@@ -297,6 +298,7 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
             errback = passthru
         elif not callable(errback):
             raise TypeError(f"errback must be callable, not {errback!r}")
+        self._plain = False
         self._callbacks.append(
             (
                 callback,
@@ -340,6 +342,7 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
         if not callable(callback):
             raise TypeError(f"callback must be callable, not {callback!r}")
         if args or kwargs:
+            self._plain = False
             self._callbacks.append((callback, args, kwargs, passthru, (), _NOKW))
         else:
             self._callbacks.append(callback)  # the short entry (module docstring)
@@ -371,6 +374,7 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
         """
         if not callable(errback):
             raise TypeError(f"errback must be callable, not {errback!r}")
+        self._plain = False
         self._callbacks.append((passthru, (), _NOKW, errback, args, kwargs))
         if self.called:
             self._runCallbacks()
@@ -398,6 +402,7 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
         """Add one function as both callback and errback; return this Deferred."""
         if not callable(callback):
             raise TypeError(f"callback must be callable, not {callback!r}")
+        self._plain = False
         self._callbacks.append((callback, args, kwargs, callback, args, kwargs))
         if self.called:
             self._runCallbacks()
@@ -478,14 +483,20 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
         # handle (a Failure, a pause, a Deferred to wait on, a Deferred
         # waiting on this one) ends it, and _runCallbacks does the rest.
         callbacks = self._callbacks
+        plain = self._plain
         self._runningCallbacks = True
         walk = iter(callbacks)  # its __length_hint__ is what is left
         entry: Any  # bound whenever the walk breaks
         try:
             for entry in walk:
-                # (Statement order saves jumps: the common branches come last.)
                 try:
-                    if type(entry) is tuple:
+                    if plain:
+                        # Only short entries were added before firing.  One
+                        # added meanwhile with arguments (or a continuation)
+                        # is a tuple: calling it raises, and the handler
+                        # below hands it to _runCallbacks, unrun.
+                        result = entry(result)
+                    elif type(entry) is tuple:
                         cb, cbArgs, cbKw, _, _, _ = entry
                         if cb is passthru:
                             continue
@@ -513,6 +524,8 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
                     if self.paused:
                         break
                 except BaseException:  # noqa: BLE001 - every exception becomes a Failure, as in Twisted
+                    if plain and type(entry) is tuple:
+                        break  # not run: put back below
                     result = Failure(captureVars=_debugSeen and self.debug)
                     break
             else:
@@ -530,8 +543,8 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
         self.result = result
         self._runningCallbacks = False
         _dropConsumed(walk, callbacks)
-        if type(entry) is tuple and entry[0] is _continueMarker:
-            callbacks.insert(0, entry)  # not consumed: _runCallbacks hands over
+        if type(entry) is tuple and (plain or entry[0] is _continueMarker):
+            callbacks.insert(0, entry)  # not run: _runCallbacks takes it from here
         self._runCallbacks()
 
     def errback(self, fail: Failure | BaseException | None = None) -> None:
@@ -609,6 +622,7 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
         The same as firing through a first callback that returns ``inner``;
         used by cancellers that hand the outcome to a new Deferred.
         """
+        self._plain = False
         self._callbacks.insert(0, (_returnSecond, (inner,), _NOKW, _returnSecond, (inner,), _NOKW))
         self.callback(None)  # type: ignore[arg-type]
 
@@ -840,6 +854,7 @@ def _takeResult(outer: Deferred[Any], inner: Deferred[Any]) -> bool:
     outer._chainedTo = inner
     # Appended directly: inner either has not fired, or something is already
     # going to run its callbacks (unpause, an outer frame, the chain loop).
+    inner._plain = False
     inner._callbacks.append(
         (_continueMarker, (outer,), _NOKW, _continueMarker, (outer,), _NOKW)
     )

@@ -513,7 +513,7 @@ class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
                             break
                         if result is self:
                             _warnSelfReturn(cb if type(entry) is tuple else entry)
-                        if not _takeResult(self, result):
+                        if not _takeResult(self, result):  # type: ignore[arg-type]  # a Deferred here
                             break  # this Deferred now waits on that one
                         result = self.result
                         if type(result) in _failureTypes:

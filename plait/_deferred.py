@@ -44,6 +44,14 @@ continuation of a Deferred waiting on this one) ends it, and
 Every other run (``errback()``, callbacks added after firing, ``unpause()``,
 a hand-over along a chain) is the general loop's.
 
+``_plain`` is True while every entry is short (``addCallback(f)`` only).
+The first walk of such a Deferred then calls each entry without asking
+whether it is a tuple.  An entry added *during* that walk (with arguments,
+an errback, a continuation) can be a tuple; calling it raises ``TypeError``
+before anything runs, and the walk's exception handler, seeing a tuple,
+puts the entry back unrun and hands over to ``_runCallbacks``.  The flag
+never goes back to True.
+
 Both loops test each result with ``type(result) in _specialTypes`` (the
 Deferred and Failure classes and their subclasses, each registered as it is
 created) and only then ask which: on CPython a failed ``isinstance`` also
@@ -65,16 +73,21 @@ is attached only when a callback run ends with a Failure, so the success
 path pays nothing for it (the first walk cannot have a sentinel to disarm).
 
 What a Deferred costs (CPython 3.11, the benchmark's ``Deferred()``, three
-``addCallback(f)`` and ``callback(x)``: about 12,800 machine instructions,
-Twisted's about 24,700; bench/PROFILE-deferred-timers.md has the profile):
-creating it is a third (``__init__`` is a C-to-Python call), each
-``addCallback`` a tenth (most of it the ``*args, **kwargs`` call itself),
-and the walk about 30 bytecodes per callback around the callback's own call.
-Instance attributes are set only where they are read on that path
-(``_callbacks``, ``called``, ``paused`` in ``__init__``; the rest when
-firing): CPython 3.11 reads an instance attribute about four times faster
-than a class default through the instance, and a store is about as cheap
-as one read.
+``addCallback(f)`` and ``callback(x)``: about 11,500 machine instructions,
+Twisted's about 24,700; bench/README.md, "Margins, and where the time
+goes", has the profile): creating it is about 2,100 (``__init__`` is a
+C-to-Python call), each ``addCallback`` about 1,250 (most of it the call
+itself and the ``**kwargs`` dict CPython builds even when it is empty), and
+``callback()`` about 5,500, of which the three callbacks' own calls are a
+sixth and the walk about 27 bytecodes per callback.  Instance attributes
+are set only where they are read on that path (``_callbacks``, ``called``,
+``paused``, ``_plain`` in ``__init__``; the rest when firing): CPython 3.11
+reads an instance attribute about four times faster than a class default
+through the instance, and a store is about as cheap as one read.  For the
+same reason ``debug``, a class default, is read only once ``_debugSeen``
+says some Deferred class switched it on: the metaclass notices
+``Deferred.debug = True`` (as ``setDebugging`` does it), and
+``__init_subclass__`` a subclass that sets it in its body.
 
 Deliberate differences from Twisted, each covered by a test:
 

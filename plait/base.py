@@ -43,8 +43,8 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
-from types import FrameType
+from collections.abc import Callable, Mapping
+from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from zope.interface import implementer
@@ -87,6 +87,8 @@ MAX_TIMEOUT = 2147483.0
 builtinCallable = callable
 #: ``object.__new__``: callLater builds its DelayedCall without ``__init__``.
 _newInstance = object.__new__
+#: ``DelayedCall.kw`` of a call scheduled without keyword arguments.
+_NO_KEYWORDS: Mapping[str, Any] = MappingProxyType({})
 
 
 @implementer(IDelayedCall)
@@ -535,7 +537,11 @@ class ReactorBase(PluggableResolverMixin):
         call.time = when
         call.func = callable
         call.args = args
-        call.kw = kw
+        # No keywords: a shared read-only empty mapping, so that the dict
+        # CPython built for ``**kw`` is freed now.  A pending call then holds
+        # one garbage-collected object, not two, and the collector (which
+        # counts allocations of live ones) runs half as often.
+        call.kw = kw if kw else _NO_KEYWORDS  # type: ignore[assignment]
         call.canceller = self._cancelTimer
         call.resetter = self._moveTimer
         call.seconds = self._secondsFn

@@ -672,3 +672,16 @@ def test_callLaterRecordsTheCreatorWhenDebugging(fake: FakeReactor, monkeypatch:
 
 def _record(*args: object, **kw: object) -> None:
     pass
+
+
+def test_callLaterWithoutKeywordsSharesAReadOnlyEmptyMapping(fake: FakeReactor) -> None:
+    """No per-call dict is kept for a call without keyword arguments (one GC
+    object per pending call, not two); it still reads as empty, and nobody
+    can put into it what every other call would then receive."""
+    first, second = fake.callLater(1, _record), fake.callLater(2, _record, 1)
+    assert first.kw == {} and second.kw == {} and not first.kw
+    with pytest.raises(TypeError):
+        first.kw["leak"] = True  # type: ignore[index]
+    assert fake.callLater(3, _record, key="v").kw == {"key": "v"}
+    for call in fake.getDelayedCalls():
+        call.cancel()

@@ -531,8 +531,9 @@ class ReactorBase(PluggableResolverMixin):
             raise AssertionError(f"{callable} is not callable")
         when = self._secondsFn() + delay
         # DelayedCall.__init__'s work, done here: calling a Python __init__
-        # from type.__call__ is a C-to-Python call, about a fifth of the cost
-        # of a timer.  (Keep the two in step: test_delayedcall checks it.)
+        # from type.__call__ is a C-to-Python call, about 800 of a timer's
+        # 15,000 machine instructions (bench/README.md).  Keep the two in
+        # step: test_base_reactor compares every slot.
         call = _newInstance(DelayedCall)
         call.time = when
         call.func = callable

@@ -44,6 +44,14 @@ continuation of a Deferred waiting on this one) ends it, and
 Every other run (``errback()``, callbacks added after firing, ``unpause()``,
 a hand-over along a chain) is the general loop's.
 
+``_plain`` is True while every entry is short (``addCallback(f)`` only).
+The first walk of such a Deferred then calls each entry without asking
+whether it is a tuple.  An entry added *during* that walk (with arguments,
+an errback, a continuation) can be a tuple; calling it raises ``TypeError``
+before anything runs, and the walk's exception handler, seeing a tuple,
+puts the entry back unrun and hands over to ``_runCallbacks``.  The flag
+never goes back to True.
+
 Both loops test each result with ``type(result) in _specialTypes`` (the
 Deferred and Failure classes and their subclasses, each registered as it is
 created) and only then ask which: on CPython a failed ``isinstance`` also
@@ -65,16 +73,21 @@ is attached only when a callback run ends with a Failure, so the success
 path pays nothing for it (the first walk cannot have a sentinel to disarm).
 
 What a Deferred costs (CPython 3.11, the benchmark's ``Deferred()``, three
-``addCallback(f)`` and ``callback(x)``: about 12,800 machine instructions,
-Twisted's about 24,700; bench/PROFILE-deferred-timers.md has the profile):
-creating it is a third (``__init__`` is a C-to-Python call), each
-``addCallback`` a tenth (most of it the ``*args, **kwargs`` call itself),
-and the walk about 30 bytecodes per callback around the callback's own call.
-Instance attributes are set only where they are read on that path
-(``_callbacks``, ``called``, ``paused`` in ``__init__``; the rest when
-firing): CPython 3.11 reads an instance attribute about four times faster
-than a class default through the instance, and a store is about as cheap
-as one read.
+``addCallback(f)`` and ``callback(x)``: about 11,500 machine instructions,
+Twisted's about 24,700; bench/README.md, "Margins, and where the time
+goes", has the profile): creating it is about 2,100 (``__init__`` is a
+C-to-Python call), each ``addCallback`` about 1,250 (most of it the call
+itself and the ``**kwargs`` dict CPython builds even when it is empty), and
+``callback()`` about 5,500, of which the three callbacks' own calls are a
+sixth and the walk about 27 bytecodes per callback.  Instance attributes
+are set only where they are read on that path (``_callbacks``, ``called``,
+``paused``, ``_plain`` in ``__init__``; the rest when firing): CPython 3.11
+reads an instance attribute about four times faster than a class default
+through the instance, and a store is about as cheap as one read.  For the
+same reason ``debug``, a class default, is read only once ``_debugSeen``
+says some Deferred class switched it on: the metaclass notices
+``Deferred.debug = True`` (as ``setDebugging`` does it), and
+``__init_subclass__`` a subclass that sets it in its body.
 
 Deliberate differences from Twisted, each covered by a test:
 
@@ -95,6 +108,7 @@ from __future__ import annotations
 
 import traceback
 import warnings
+from abc import ABCMeta
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
@@ -205,7 +219,24 @@ _specialTypes: set[type] = set(_failureTypes)
 _failureTypeSets.append(_specialTypes)
 
 
-class Deferred(Awaitable[_SelfResultT]):
+#: False until some Deferred class's ``debug`` is set true (``setDebugging``,
+#: ``Deferred.debug = True``, a subclass's): until then the hot paths skip
+#: reading ``self.debug``, a class attribute read through the instance, which
+#: CPython 3.11 does not specialise (about 200 machine instructions).
+_debugSeen = False
+
+
+class _DeferredType(ABCMeta):
+    """Deferred's metaclass: notices ``debug`` being switched on for a class."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        if name == "debug" and value:
+            global _debugSeen
+            _debugSeen = True
+        super().__setattr__(name, value)
+
+
+class Deferred(Awaitable[_SelfResultT], metaclass=_DeferredType):
     """A placeholder for a result that is not available yet.
 
     Add callbacks with ``addCallback``/``addErrback``/``addBoth``/
@@ -245,11 +276,15 @@ class Deferred(Awaitable[_SelfResultT]):
         self._callbacks: list[_Entry | Callable[..., object]] = []
         self.called = False
         self.paused = 0
-        if self.debug:
+        self._plain = True  # only short entries so far (module docstring)
+        if _debugSeen and self.debug:
             self._creator = traceback.format_stack()[:-1]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("debug"):
+            global _debugSeen
+            _debugSeen = True
         _deferredTypes.add(cls)
         _specialTypes.add(cls)
 
@@ -276,6 +311,7 @@ class Deferred(Awaitable[_SelfResultT]):
             errback = passthru
         elif not callable(errback):
             raise TypeError(f"errback must be callable, not {errback!r}")
+        self._plain = False
         self._callbacks.append(
             (
                 callback,
@@ -319,6 +355,7 @@ class Deferred(Awaitable[_SelfResultT]):
         if not callable(callback):
             raise TypeError(f"callback must be callable, not {callback!r}")
         if args or kwargs:
+            self._plain = False
             self._callbacks.append((callback, args, kwargs, passthru, (), _NOKW))
         else:
             self._callbacks.append(callback)  # the short entry (module docstring)
@@ -350,6 +387,7 @@ class Deferred(Awaitable[_SelfResultT]):
         """
         if not callable(errback):
             raise TypeError(f"errback must be callable, not {errback!r}")
+        self._plain = False
         self._callbacks.append((passthru, (), _NOKW, errback, args, kwargs))
         if self.called:
             self._runCallbacks()
@@ -377,6 +415,7 @@ class Deferred(Awaitable[_SelfResultT]):
         """Add one function as both callback and errback; return this Deferred."""
         if not callable(callback):
             raise TypeError(f"callback must be callable, not {callback!r}")
+        self._plain = False
         self._callbacks.append((callback, args, kwargs, callback, args, kwargs))
         if self.called:
             self._runCallbacks()
@@ -441,7 +480,7 @@ class Deferred(Awaitable[_SelfResultT]):
         if self.called:
             self._alreadyCalled()
             return
-        if self.debug:
+        if _debugSeen and self.debug:
             # The stack up to the caller (not this frame): who fired it.
             self._invoker = traceback.format_stack()[:-1]
         self.called = True
@@ -457,54 +496,68 @@ class Deferred(Awaitable[_SelfResultT]):
         # handle (a Failure, a pause, a Deferred to wait on, a Deferred
         # waiting on this one) ends it, and _runCallbacks does the rest.
         callbacks = self._callbacks
-        value: Any = result
-        entry: Any  # bound whenever the walk breaks
+        plain = self._plain
         self._runningCallbacks = True
         walk = iter(callbacks)  # its __length_hint__ is what is left
+        entry: Any  # bound whenever the walk breaks
         try:
             for entry in walk:
-                # (Statement order saves jumps: the common branches come last.)
                 try:
-                    if type(entry) is tuple:
+                    if plain:
+                        # Only short entries were added before firing.  One
+                        # added meanwhile with arguments (or a continuation)
+                        # is a tuple: calling it raises, and the handler
+                        # below hands it to _runCallbacks, unrun.
+                        result = entry(result)
+                    elif type(entry) is tuple:
                         cb, cbArgs, cbKw, _, _, _ = entry
                         if cb is passthru:
                             continue
                         if cb is _continueMarker:
                             break  # put back below, for _runCallbacks
                         if cbArgs or cbKw:
-                            value = cb(value, *cbArgs, **cbKw)
+                            result = cb(result, *cbArgs, **cbKw)
                         else:
-                            value = cb(value)
+                            result = cb(result)
                     else:
-                        value = entry(value)
-                    if type(value) in _specialTypes:
-                        if type(value) in _failureTypes:
-                            self.result = value
+                        result = entry(result)
+                    if type(result) in _specialTypes:
+                        if type(result) in _failureTypes:
                             break
-                        if value is self:
+                        if result is self:
                             _warnSelfReturn(cb if type(entry) is tuple else entry)
-                        if not _takeResult(self, value):
+                        if not _takeResult(self, result):  # type: ignore[arg-type]  # a Deferred here
                             break  # this Deferred now waits on that one
-                        value = self.result
-                        if type(value) in _failureTypes:
+                        result = self.result
+                        if type(result) in _failureTypes:
                             break
-                    self.result = value
+                    # Current while the next callback runs (a coroutine
+                    # resumed by this one reads it).
+                    self.result = result
                     if self.paused:
                         break
                 except BaseException:  # noqa: BLE001 - every exception becomes a Failure, as in Twisted
-                    self.result = Failure(captureVars=self.debug)
+                    if plain and type(entry) is tuple:
+                        break  # not run: put back below
+                    result = Failure(captureVars=_debugSeen and self.debug)
                     break
             else:
-                return  # every callback ran and the result is a plain value
-        finally:
-            self._runningCallbacks = False
-            left: int = walk.__length_hint__()  # type: ignore[attr-defined]
-            if left:
-                del callbacks[:-left]
-            else:
+                # Every callback ran and the result is a plain value.
+                self._runningCallbacks = False
                 callbacks.clear()
-        if type(entry) is tuple and entry[0] is _continueMarker:
-            callbacks.insert(0, entry)  # not consumed: _runCallbacks hands over
+                return
+        except BaseException:
+            # Only a failure to build a Failure or a warning turned into an
+            # error gets here: leave the Deferred consistent, then propagate.
+            self.result = result
+            self._runningCallbacks = False
+            _dropConsumed(walk, callbacks)
+            raise
+        self.result = result
+        self._runningCallbacks = False
+        _dropConsumed(walk, callbacks)
+        if type(entry) is tuple and (plain or entry[0] is _continueMarker):
+            callbacks.insert(0, entry)  # not run: _runCallbacks takes it from here
         self._runCallbacks()
 
     def errback(self, fail: Failure | BaseException | None = None) -> None:
@@ -582,6 +635,7 @@ class Deferred(Awaitable[_SelfResultT]):
         The same as firing through a first callback that returns ``inner``;
         used by cancellers that hand the outcome to a new Deferred.
         """
+        self._plain = False
         self._callbacks.insert(0, (_returnSecond, (inner,), _NOKW, _returnSecond, (inner,), _NOKW))
         self.callback(None)  # type: ignore[arg-type]
 
@@ -784,6 +838,15 @@ _deferredTypes.add(Deferred)
 _specialTypes.add(Deferred)
 
 
+def _dropConsumed(walk: Any, callbacks: list[Any]) -> None:
+    """Delete the entries of ``callbacks`` that the iterator ``walk`` consumed."""
+    left: int = walk.__length_hint__()
+    if left:
+        del callbacks[:-left]
+    else:
+        callbacks.clear()
+
+
 def _takeResult(outer: Deferred[Any], inner: Deferred[Any]) -> bool:
     """A callback of ``outer`` returned ``inner``: take its result if it has one.
 
@@ -804,6 +867,7 @@ def _takeResult(outer: Deferred[Any], inner: Deferred[Any]) -> bool:
     outer._chainedTo = inner
     # Appended directly: inner either has not fired, or something is already
     # going to run its callbacks (unpause, an outer frame, the chain loop).
+    inner._plain = False
     inner._callbacks.append(
         (_continueMarker, (outer,), _NOKW, _continueMarker, (outer,), _NOKW)
     )

@@ -39,6 +39,7 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Callable
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from plait import log
@@ -133,8 +134,11 @@ class _TimerQueue:
             heap.clear()
             runTimes.clear()
             runCalls.clear()
-            runTimes.extend([times[i] for i in order])
-            runCalls.extend([calls[i] for i in order])
+            # One C call each, no bytecode per entry (order has at least
+            # _SORT_BATCH > 1 items, so itemgetter returns a tuple).
+            pick = itemgetter(*order)
+            runTimes.extend(pick(times))
+            runCalls.extend(pick(calls))
         else:
             # A few entries: every one is newer than every run entry, so the
             # run wins ties against the heap (see runDue).
@@ -152,7 +156,8 @@ class _TimerQueue:
         if not runTimes and not heap:
             return  # the common idle pass: no clock read
         now = self._seconds()
-        popTime, popCall, heappop, heappush = runTimes.popleft, runCalls.popleft, heapq.heappop, heapq.heappush
+        popTime, popCall, pushTime = runTimes.popleft, runCalls.popleft, runTimes.appendleft
+        heappop, heappush = heapq.heappop, heapq.heappush
         # This loop is where every timer in plait runs.  The next entry is the
         # earlier of the run's front and the heap's top.  Calls scheduled
         # while it runs land in the _new columns and wait for the next pass.
@@ -163,10 +168,10 @@ class _TimerQueue:
                     break
                 call = heappop(heap)[2]
             elif runTimes:
-                when = runTimes[0]
+                when = popTime()
                 if when > now:
+                    pushTime(when)  # once per pass: cheaper than peeking every time
                     break
-                popTime()
                 call = popCall()
             else:
                 break

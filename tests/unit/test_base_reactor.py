@@ -12,7 +12,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from plait import error
-from plait.base import ReactorBase, _ReactorState
+from plait.base import DelayedCall, ReactorBase, _ReactorState
 from plait.defer import Deferred, fail, succeed
 from plait.interfaces import (
     IHostnameResolver,
@@ -646,3 +646,42 @@ def test_timeoutFollowsACallMovedLater(fake: FakeReactor) -> None:
     fake.callLater(45, fake.stop)
     runToStop(fake)
     assert seen == [1040.0]
+
+
+def test_callLaterBuildsTheSameCallAsDelayedCallInit(fake: FakeReactor) -> None:
+    """callLater fills a DelayedCall without __init__: every field must match."""
+    call = fake.callLater(2, _record, 1, key="v")
+    when = call.time
+    built = DelayedCall(when, _record, (1,), {"key": "v"}, fake._cancelTimer, fake._moveTimer, fake._secondsFn)
+    for name in DelayedCall.__slots__:
+        if name in ("__dict__", "creator"):
+            continue
+        assert getattr(call, name) == getattr(built, name), name
+    assert not hasattr(call, "creator") and not hasattr(built, "creator")
+    assert call.getTime() == when and call.active()
+    call.cancel()
+    built.cancelled = True
+
+
+def test_callLaterRecordsTheCreatorWhenDebugging(fake: FakeReactor, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DelayedCall, "debug", True)
+    call = fake.callLater(1, _record)
+    assert "test_callLaterRecordsTheCreatorWhenDebugging" in call.creator[-1]
+    call.cancel()
+
+
+def _record(*args: object, **kw: object) -> None:
+    pass
+
+
+def test_callLaterWithoutKeywordsSharesAReadOnlyEmptyMapping(fake: FakeReactor) -> None:
+    """No per-call dict is kept for a call without keyword arguments (one GC
+    object per pending call, not two); it still reads as empty, and nobody
+    can put into it what every other call would then receive."""
+    first, second = fake.callLater(1, _record), fake.callLater(2, _record, 1)
+    assert first.kw == {} and second.kw == {} and not first.kw
+    with pytest.raises(TypeError):
+        first.kw["leak"] = True  # type: ignore[index]
+    assert fake.callLater(3, _record, key="v").kw == {"key": "v"}
+    for call in fake.getDelayedCalls():
+        call.cancel()

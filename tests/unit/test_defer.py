@@ -1394,3 +1394,86 @@ def test_cancellingAQueueGetLeavesTheQueue() -> None:
     failureResultOf(waiter, CancelledError)
     queue.put(1)
     assert queue.pending == [1]
+
+
+# -- the first walk of a Deferred with only short entries (_plain) ------------
+
+
+@pytest.mark.parametrize("how", ["addCallback-args", "addErrback", "addBoth", "addCallbacks"])
+def test_entryWithArgumentsAddedDuringTheFirstWalkRunsInOrder(how: str) -> None:
+    """A tuple entry added while a plain Deferred runs its callbacks runs after
+    the entries already queued, with the right result, exactly once."""
+    trace: list[Any] = []
+    d: Deferred[int] = Deferred()
+
+    def first(result: int) -> int:
+        if how == "addCallback-args":
+            d.addCallback(lambda r, extra: trace.append(("added", r, extra)) or r + 100, "x")
+        elif how == "addErrback":
+            d.addErrback(lambda f: trace.append(("errback", f)))
+        elif how == "addBoth":
+            d.addBoth(lambda r: trace.append(("both", r)) or r + 100)
+        else:
+            d.addCallbacks(lambda r: trace.append(("pair", r)) or r + 100, lambda f: f)
+        trace.append(("first", result))
+        return result + 1
+
+    d.addCallback(first)
+    d.addCallback(recorder(trace, "second"))
+    d.callback(1)
+    expected: list[Any] = [("first", 1), ("second", 2)]
+    final = 2
+    if how == "addCallback-args":
+        expected.append(("added", 2, "x"))
+        final = 102
+    elif how == "addBoth":
+        expected.append(("both", 2))
+        final = 102
+    elif how == "addCallbacks":
+        expected.append(("pair", 2))
+        final = 102
+    assert trace == expected
+    assert successResultOf(d) == final
+    assert d.callbacks == []
+
+
+def test_plainWalkStopsForAPauseAndResumesAtTheNextEntry() -> None:
+    trace: list[Any] = []
+    d: Deferred[int] = Deferred()
+    d.addCallback(lambda r: (d.pause(), r + 1)[1])
+    d.addCallback(recorder(trace, "after"))
+    d.callback(1)
+    assert trace == [] and d.result == 2
+    d.unpause()
+    assert trace == [("after", 2)]
+
+
+def test_callbackSeesTheCurrentResultOnTheDeferred() -> None:
+    """While a callback runs, ``d.result`` is its input (as in Twisted)."""
+    seen: list[Any] = []
+    d: Deferred[int] = Deferred()
+    d.addCallback(lambda r: r + 1)
+    d.addCallback(lambda r: seen.append(d.result) or r)
+    d.callback(1)
+    assert seen == [2]
+
+
+def test_settingDeferredDebugDirectlyIsHonoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code written for Twisted sets ``Deferred.debug`` itself, not through
+    setDebugging: creator and invoker stacks are still recorded."""
+    monkeypatch.setattr(Deferred, "debug", True)
+    d: Deferred[None] = Deferred()
+    d.callback(None)
+    with pytest.raises(defer.AlreadyCalledError) as caught:
+        d.callback(None)
+    assert "test_settingDeferredDebugDirectlyIsHonoured" in str(caught.value)
+
+
+def test_subclassWithDebugOnRecordsItsCreator() -> None:
+    class Noisy(Deferred[None]):
+        debug = True
+
+    d = Noisy()
+    assert d._creator is not None
+    assert any("test_subclassWithDebugOnRecordsItsCreator" in line for line in d._creator)
+    assert Deferred().debug is False

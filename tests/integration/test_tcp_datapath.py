@@ -148,3 +148,23 @@ def test_largeEchoIsSentWhole(pair: list[socket.socket]) -> None:
         if select.select([peer], [], [], 0.01)[0]:
             received += peer.recv(1 << 20)
     assert received == payload[:queued]
+
+
+def test_serverClientAddress(pair: list[socket.socket]) -> None:
+    """``client`` (kept as host and port, not as the tuple) reads as Twisted's
+    tuple, agrees with ``hostname`` and ``getPeer``, and can be replaced."""
+    transport, peer, _ = _server(pair, _Sink())
+    host, port = peer.getsockname()
+    assert transport.client == (host, port)
+    assert transport.hostname == host
+    assert (transport.getPeer().host, transport.getPeer().port) == (host, port)
+    assert "client" not in transport.__dict__
+    transport.client = ("::1", 7, 0, 0)  # any address accept() gives, as is
+    assert transport.client == ("::1", 7, 0, 0)
+    assert transport.hostname == "::1"
+    ours, other, _ = _connectedSockets()
+    pair += [ours, other]
+    sixServer = tcp.Server(ours, _Sink(), ("::1", 9, 0, 0), None, 1, MemoryReactorClock(),
+                           socket.AF_INET)
+    assert sixServer.client == ("::1", 9, 0, 0)
+    assert sixServer.hostname == "::1"

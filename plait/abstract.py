@@ -199,11 +199,6 @@ class FileDescriptor:
     # Per-connection flags.  Their initial values live here, on the class:
     # a connection only stores the ones that change, which keeps creating
     # one cheap (connection churn is a benchmark).
-    #: What was written and not yet sent.  Until the first write, the
-    #: class's empty tuple: no list is made for a connection that never
-    #: writes (an idle connection is 56 bytes smaller; ``write`` makes the
-    #: list).  Only a non-empty buffer is ever changed in place.
-    _buffer: list[bytes] = ()  # type: ignore[assignment]
     _offset: int = 0  # bytes of _buffer[0] already sent
     _bufferedBytes: int = 0
     _acceptingWrites: bool = False  # derived from the state, for write()
@@ -223,6 +218,7 @@ class FileDescriptor:
             reactor = globalReactor
         self.reactor = reactor
         self._state = _CONNECTING
+        self._buffer: list[bytes] = []
 
     # -- state -------------------------------------------------------------------
 
@@ -328,10 +324,7 @@ class FileDescriptor:
             raise _dataMustBeBytes(data)
         if not data or not self._acceptingWrites:
             return
-        try:
-            self._buffer.append(data)
-        except AttributeError:  # the first write: the class's empty tuple
-            self._buffer = [data]
+        self._buffer.append(data)
         self._bufferedBytes += len(data)
         if self.producer is not None and self._bufferedBytes > self.bufferSize:
             self._pauseStreamingProducer()
@@ -454,7 +447,6 @@ class FileDescriptor:
             self.producerPaused = False
             self._flushPending = True
             producer.resumeProducing()
-            buffer = self._buffer  # (the first write makes the list)
             if not buffer:
                 break
         else:
@@ -464,7 +456,7 @@ class FileDescriptor:
             self._flushPending = True
             self.startWriting()
             return None
-        if self._buffer:  # written by a producer that was told to stop early
+        if buffer:  # written by a producer that was told to stop early
             self._flushPending = True
             self.startWriting()
             return None
@@ -672,8 +664,7 @@ class FileDescriptor:
         self._aborted = True
         self._closeRequested = True
         self._acceptingWrites = False
-        if self._buffer:
-            self._buffer.clear()
+        self._buffer.clear()
         self._offset = 0
         self._bufferedBytes = 0
         self.stopReading()

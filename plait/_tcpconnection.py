@@ -23,7 +23,8 @@ Rules:
 
 Tests: tests/contract/test_contract_real.py, tests/integration/test_tcp.py,
 tests/integration/test_tcp_peers.py, tests/integration/test_tcp_volume.py,
-tests/integration/test_tcp_paths.py (the short paths, branch by branch).
+tests/integration/test_tcp_paths.py (the short paths, branch by branch),
+tests/integration/test_tcp_datapath.py (read sizes, gathered sends).
 """
 
 from __future__ import annotations
@@ -55,11 +56,16 @@ _CONNECTED = TransportState.CONNECTED
 _DISCONNECTING = TransportState.DISCONNECTING
 _OPEN = _WriteSide.OPEN
 
-#: Bytes asked of one ``recv``.  CPython allocates the whole buffer before
-#: the call; measured here, ``recv(262144)`` of a 64-byte message costs about
-#: six times ``recv(65536)`` (the larger buffer is above glibc's mmap
-#: threshold).
+#: Bytes asked of one ``recv`` at first.  CPython allocates the whole buffer
+#: before the call; measured here, ``recv(262144)`` of a 64-byte message
+#: costs about six times ``recv(65536)`` (the larger buffer is above glibc's
+#: mmap threshold).  So a connection starts with this size, and reads more
+#: only while the data is there (see ``Connection._readSize``).
 _READ_SIZE = 65536
+#: The most a connection asks of one ``recv`` (asyncio's fixed read size):
+#: one read of a stream in place of four.  Measured here, bulk echo and the
+#: stream rows spent 25-30% less server CPU with it.
+_MAX_READ_SIZE = 262144
 
 
 def _isIPv4Literal(host: str) -> bool:
@@ -165,6 +171,23 @@ class Connection(FileDescriptor):
     _tlsClientDefault: bool = False
     #: The TLS layer once ``startTLS`` was called (see ``plait.tls._startTLS``).
     _tlsLayer: Any = None
+    #: Bytes the next ``recv`` asks for: adaptive.  A read that fills the
+    #: buffer says more is waiting, so the next asks four times as much (up
+    #: to ``_MAX_READ_SIZE``); a read that returns less than ``_READ_SIZE``
+    #: takes it back to ``_READ_SIZE``.  A stream is read in a quarter of the
+    #: calls while request/reply traffic keeps the small, cheap buffer, and
+    #: a connection that never grows stores nothing (the class value).
+    _readSize: int = _READ_SIZE
+    #: Several buffered writes go out in one ``sendmsg`` (see
+    #: ``abstract.FileDescriptor``, "gathering").
+    _gathers = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass that sends its own way (its own writeSomeData) gets all
+        # the data through it, unless it says how to gather too.
+        super().__init_subclass__(**kwargs)
+        if "writeSomeData" in cls.__dict__ and "_writeGathered" not in cls.__dict__:
+            cls._gathers = False
 
     def __init__(
         self, skt: socket.socket | None, protocol: Any, reactor: Any = None, family: int | None = None
@@ -266,14 +289,20 @@ class Connection(FileDescriptor):
         """Read once and hand the bytes to the protocol; the hot path."""
         if self._state is not _CONNECTED:
             return self._doReadWhile(self._state)
+        size = self._readSize
         try:
-            data = self.socket.recv(_READ_SIZE)  # type: ignore[union-attr]  # CONNECTED: open
+            data = self.socket.recv(size)  # type: ignore[union-attr]  # CONNECTED: open
         except BlockingIOError:
             return None  # readiness was stale, e.g. another read took the bytes
         except OSError as e:
             return _lostReason(e)
         if not data:
             return self._peerClosedWriting()
+        if len(data) == size:
+            if size < _MAX_READ_SIZE:
+                self._readSize = size * 4  # more is waiting: read more next time
+        elif size != _READ_SIZE and len(data) < _READ_SIZE:
+            self._readSize = _READ_SIZE  # the burst is over
         if self._flushPending:
             # Somebody is already committed to flushing (a full socket, a
             # scheduled flush): they send what dataReceived writes.
@@ -297,7 +326,7 @@ class Connection(FileDescriptor):
                 if not buffer:
                     return None
                 chunk = buffer[0]
-                if len(buffer) == 1 and len(chunk) <= self.SEND_LIMIT:
+                if len(buffer) == 1:  # sent whole: the kernel takes what fits
                     try:
                         sent = self.socket.send(chunk)  # type: ignore[union-attr]
                     except OSError:
@@ -342,6 +371,17 @@ class Connection(FileDescriptor):
         """``send`` once; the count sent, 0 if the socket is full, or ``ConnectionLost``."""
         try:
             return self.socket.send(data)  # type: ignore[union-attr]  # flushed only while open
+        except BlockingIOError:
+            return 0
+        except OSError as e:
+            if e.errno == errno.ENOBUFS:  # send(2): transient, retry later
+                return 0
+            return _lostReason(e)
+
+    def _writeGathered(self, parts: list[bytes | memoryview]) -> Any:
+        """``sendmsg`` of several buffered writes at once: as ``writeSomeData``."""
+        try:
+            return self.socket.sendmsg(parts)  # type: ignore[union-attr]  # flushed only while open
         except BlockingIOError:
             return 0
         except OSError as e:

@@ -152,16 +152,40 @@ class Server(Connection):
         # By name, not super(): see Connection.__init__.
         Connection.__init__(self, skt, protocol, reactor, skt.family if family is None else family)
         self.server = server
-        self.client = client
+        # The peer's address as accept() gave it is Twisted's ``client``.
+        # An IPv4 (host, port) is kept as its two values rather than as the
+        # tuple: 48 bytes less per connection (see ``client``).
+        if len(client) == 2:
+            self._clientHost, self._clientPort = client
+        else:
+            self._client = client
         self.sessionno = sessionno
         self._setState(_CONNECTED)
         self.startReading()
+
+    _clientHost: str | None = None
+    _clientPort: int = 0
+    _client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The peer's address as ``accept`` gave it (Twisted's attribute)."""
+        if self._clientHost is None:
+            return self._client
+        return (self._clientHost, self._clientPort)
+
+    @client.setter
+    def client(self, value: Any) -> None:
+        self._clientHost = None
+        self._client = value
 
     @property
     def hostname(self) -> str:
         """The client's host (Twisted's attribute; derived, to keep each
         connection small)."""
-        return self.client[0]  # type: ignore[no-any-return]
+        if self._clientHost is not None:
+            return self._clientHost
+        return self._client[0]  # type: ignore[no-any-return]
 
     def _buildLogPrefix(self) -> str:
         return f"{self._protocolPrefix()},{self.sessionno},{self.hostname}"

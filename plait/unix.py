@@ -319,6 +319,12 @@ class Server(_TCPServer):
             return _sendWithDescriptors(self, data)
         return Connection.writeSomeData(self, data)
 
+    def _writeGathered(self, parts: list[bytes | memoryview]) -> Any:
+        """``sendmsg`` of several writes; while descriptors wait, the first only."""
+        if self._fdsToSend:
+            return _sendWithDescriptors(self, parts[0])
+        return Connection._writeGathered(self, parts)
+
     def connectionLost(self, reason: Failure) -> None:
         """Close the socket, tell the protocol; descriptors never sent are closed."""
         if self._fdsToSend:

@@ -211,6 +211,92 @@ def test_manySmallWritesAreCoalesced(memoryReactor: MemoryReactorClock, fd: _Des
     assert fd.sendCalls == [1, 301]
 
 
+class _GatheringDescriptor(_Descriptor):
+    """A ``_Descriptor`` that gathers: ``_writeGathered`` records each call's
+    parts (their identities: nothing may be joined) and takes ``room`` bytes."""
+
+    _gathers = True
+
+    def __init__(self, reactor: Any) -> None:
+        super().__init__(reactor)
+        self.gathered: list[list[bytes | memoryview]] = []
+
+    def _writeGathered(self, parts: list[bytes | memoryview]) -> Any:
+        self.gathered.append(list(parts))
+        return self.writeSomeData(b"".join(parts))
+
+
+@pytest.fixture
+def gfd(memoryReactor: MemoryReactorClock) -> _GatheringDescriptor:
+    return _GatheringDescriptor(memoryReactor)
+
+
+def test_gatheringSendsTheWritesThemselves(
+    memoryReactor: MemoryReactorClock, gfd: _GatheringDescriptor
+) -> None:
+    """A gathering transport hands the buffered writes, unjoined, to one call."""
+    pieces = [b"a" * 100, b"b" * 200_000, b"c" * 3]
+    for piece in pieces:
+        gfd.write(piece)
+    memoryReactor.advance(0)
+    assert gfd.sent == b"".join(pieces)
+    assert len(gfd.gathered) == 1
+    assert all(a is b for a, b in zip(gfd.gathered[0], pieces, strict=True))
+    assert gfd._buffer == [] and gfd._bufferedBytes == 0 and gfd._offset == 0
+
+
+@pytest.mark.parametrize("room", [0, 1, 99, 100, 101, 250, 302, 303])
+def test_gatheringAfterAPartialSend(
+    memoryReactor: MemoryReactorClock, gfd: _GatheringDescriptor, room: int
+) -> None:
+    """Whatever the kernel takes -- nothing, inside a write, up to a write's
+    end -- the rest goes out next time in order, with no byte twice."""
+    pieces = [b"a" * 100, b"b" * 200, b"c" * 3]
+    for piece in pieces:
+        gfd.write(piece)
+    gfd.room = room
+    memoryReactor.advance(0)
+    assert gfd.sent == b"".join(pieces)[:room]
+    if room < 303:
+        assert gfd in memoryReactor.writers
+        assert gfd._bufferedBytes == 303 - room
+        assert gfd.dataBuffer == b"".join(pieces)[room:]
+        gfd.write(b"d")
+        gfd.room = None
+        _dispatchWrite(memoryReactor, gfd)
+    else:
+        gfd.write(b"d")
+        gfd.room = None
+        memoryReactor.advance(0)
+    assert gfd.sent == b"".join(pieces) + b"d"
+    assert gfd not in memoryReactor.writers
+    assert gfd._bufferedBytes == 0 and gfd._offset == 0
+
+
+def test_gatheringBoundsThePartsPerCall(
+    memoryReactor: MemoryReactorClock, gfd: _GatheringDescriptor
+) -> None:
+    """At most ``_GATHER_MAX`` writes go to one call (the kernel's IOV_MAX is finite)."""
+    from plait.abstract import _GATHER_MAX
+
+    pieces = [b"%06d" % i for i in range(2 * _GATHER_MAX + 7)]
+    for piece in pieces:
+        gfd.write(piece)
+    memoryReactor.advance(0)
+    assert gfd.sent == b"".join(pieces)
+    assert [len(parts) for parts in gfd.gathered] == [_GATHER_MAX, _GATHER_MAX, 7]
+
+
+def test_gatheringSendsOneLargeWriteWhole(
+    memoryReactor: MemoryReactorClock, gfd: _GatheringDescriptor
+) -> None:
+    """One write larger than SEND_LIMIT is not sliced: there is no copy to bound."""
+    payload = b"z" * (3 * gfd.SEND_LIMIT)
+    gfd.write(payload)
+    memoryReactor.advance(0)
+    assert gfd.sendCalls == [len(payload)]
+
+
 def test_sendErrorClosesFromTheLoop(memoryReactor: MemoryReactorClock, fd: _Descriptor) -> None:
     """A send error ends the connection with that reason on the loop, not in write()."""
     fd.failWith = error.ConnectionLost()

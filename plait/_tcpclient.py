@@ -27,7 +27,7 @@ import os
 import socket
 from typing import Any
 
-from plait import error
+from plait import error, log
 from plait._tcpconnection import (
     Connection,
     _applyBindOptions,
@@ -36,7 +36,7 @@ from plait._tcpconnection import (
     _sockaddr,
     makeBinding,
 )
-from plait.abstract import TransportState
+from plait.abstract import FileDescriptor, TransportState, _WriteSide
 from plait.address import IPv4Address, IPv6Address
 from plait.failure import Failure
 from plait.interfaces import _Binding
@@ -47,6 +47,7 @@ __all__ = ["BaseClient", "Client"]
 
 _CONNECTING = TransportState.CONNECTING
 _CONNECTED = TransportState.CONNECTED
+_CLOSED = _WriteSide.CLOSED
 
 #: socket(2)'s flag for a non-blocking socket, where the platform has it.
 _SOCK_NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
@@ -56,6 +57,19 @@ _EISCONN = errno.EISCONN
 
 # connect(2): a non-blocking connect that has not finished yet.
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
+
+#: Per class: whether its log prefix is "Uninitialized" while connecting
+#: (``logPrefix``, ``logstr`` and ``_buildLogPrefix`` are ``BaseClient``'s).
+_plainPrefix: dict[type, bool] = {}
+
+
+def _hasPlainPrefix(cls: type) -> bool:
+    return (
+        cls.logPrefix is FileDescriptor.logPrefix  # type: ignore[attr-defined]
+        and cls.logstr is Connection.logstr  # type: ignore[attr-defined]
+        and cls._buildLogPrefix is BaseClient._buildLogPrefix  # type: ignore[attr-defined]
+    )
+
 
 class BaseClient(Connection):
     """The connect attempt of a client stream transport (any address family).
@@ -188,10 +202,20 @@ class BaseClient(Connection):
         """The connection is up: build the protocol and start it (from the loop)."""
         # Twisted computes the log context when the dispatch starts, while
         # the transport still says "Uninitialized": what connectionMade
-        # logs carries that, so plait's does too.
-        _dispatchContext[0] = self.logPrefix()
+        # logs carries that, so plait's does too.  (Known without the three
+        # calls that compute it for a class that does not change them.)
+        cls = self.__class__
+        plain = _plainPrefix.get(cls)
+        if plain is None:
+            plain = _plainPrefix[cls] = _hasPlainPrefix(cls)
+        _dispatchContext[0] = (
+            "Uninitialized" if plain and self._logstr is None else self.logPrefix()
+        )
         protocol = self.connector.buildProtocol(self.getPeer())
-        self._setState(_CONNECTED)
+        if self._state is not _CONNECTING:
+            self._setState(_CONNECTED)  # illegal: raises
+        self._state = _CONNECTED  # _setState, settled for CONNECTING
+        self._acceptingWrites = self._writeSide is not _CLOSED and not self._aborted
         if protocol is None:
             # The factory refused: close at once, with a stand-in protocol so
             # that connectionLost has somebody to tell.
@@ -199,7 +223,9 @@ class BaseClient(Connection):
             self.loseConnection()
             return None
         self.protocol = protocol
-        self.startReading()
+        if not self._reading:  # startReading(), inlined: every connection comes here
+            self._reading = True
+            self.reactor.addReader(self)
         self._flushPending = True
         protocol.makeConnection(self)
         if self._closeRequested and not self._aborted:
@@ -342,7 +368,17 @@ class Client(BaseClient):
                 self.startWriting()
                 return
         if status == 0 or status == _EISCONN:
-            self._runAsDispatch(self._connected)
+            # _runAsDispatch(self._connected), inlined (once per connection).
+            context = _dispatchContext
+            previous = context[0]
+            try:
+                reason = self._connected()
+            except Exception:  # noqa: BLE001 -- the loop's boundary: log, then close
+                reason = Failure()
+                log.err(reason, "Unhandled Error", system=self.logPrefix())
+            if reason is not None:
+                self._closeFromLoop(reason)
+            context[0] = previous
         else:
             self._connectFailed(status)
 

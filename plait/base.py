@@ -509,7 +509,7 @@ class ReactorBase(PluggableResolverMixin):
                 doIteration(None)
             else:
                 wait = due - self._secondsFn()
-                doIteration(0.0 if wait <= 0.0 else MAX_TIMEOUT if wait > MAX_TIMEOUT else wait)
+                doIteration(0.0 if wait <= 0.0 else min(wait, MAX_TIMEOUT))
             full = bool(newTimes or threadCalls) or self._state is _STOPPING
 
     def stop(self) -> None:

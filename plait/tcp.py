@@ -154,7 +154,9 @@ class Server(Connection):
         self.server = server
         self.client = client
         self.sessionno = sessionno
-        self._setState(_CONNECTED)
+        # _setState(_CONNECTED) for a new transport: CONNECTING, write side open.
+        self._state = _CONNECTED
+        self._acceptingWrites = True
         self.startReading()
 
     @property

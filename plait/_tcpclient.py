@@ -58,6 +58,13 @@ _EISCONN = errno.EISCONN
 # connect(2): a non-blocking connect that has not finished yet.
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
+#: IPv4 peer addresses by ``(host, port)``, shared by the connections to
+#: them: a client usually connects to a few servers, many times, and an
+#: address is an immutable value (building one costs about as much as the
+#: rest of ``getPeer`` ten times over).  At most ``_PEERS_KEPT``.
+_ipv4Peers: dict[tuple[str, int], IPv4Address] = {}
+_PEERS_KEPT = 64
+
 #: Per class: whether its log prefix is "Uninitialized" while connecting
 #: (``logPrefix``, ``logstr`` and ``_buildLogPrefix`` are ``BaseClient``'s).
 _plainPrefix: dict[type, bool] = {}
@@ -391,4 +398,9 @@ class Client(BaseClient):
         address = self.addr if self.realAddress is None else self.realAddress
         if self._family == socket.AF_INET6:
             return IPv6Address("TCP", *address)
-        return IPv4Address("TCP", address[0], address[1])
+        peer = _ipv4Peers.get(address)
+        if peer is None:
+            if len(_ipv4Peers) >= _PEERS_KEPT:
+                _ipv4Peers.clear()
+            peer = _ipv4Peers[address] = IPv4Address("TCP", address[0], address[1])
+        return peer

@@ -144,7 +144,9 @@ class _SelectorsPoller:
     readable, ``mask & READY[1]`` writable.  ``register``/``modify`` take
     ``EVENTS[0]``, ``EVENTS[1]`` or both; ``modify`` raises ``OSError`` when
     the kernel no longer knows the fd; ``unregister`` ignores a fd it does
-    not know.  ``name`` is for ``repr``.
+    not know, and ``discard`` is the same or raises ``OSError`` for it
+    (epoll's C method itself: the reactor's per-connection call).  ``name``
+    is for ``repr``.
     """
 
     EVENTS = READY = (selectors.EVENT_READ, selectors.EVENT_WRITE)
@@ -164,6 +166,8 @@ class _SelectorsPoller:
             self.selector.unregister(fd)
         except KeyError:
             pass
+
+    discard = unregister
 
     def poll(self, timeout: float | None) -> list[tuple[int, int]]:
         return [(key.fd, mask) for key, mask in self.selector.select(timeout)]
@@ -192,6 +196,7 @@ class _EpollPoller:
         self.poll = self.epoll.poll
         self.register = self.epoll.register
         self.modify = self.epoll.modify
+        self.discard = self.epoll.unregister
 
     def unregister(self, fd: int) -> None:
         try:
@@ -423,7 +428,10 @@ class SelectorReactor(ReactorBase):
         other = entry[1 - slot]
         if other is None:
             del self._fds[fd]
-            self._poller.unregister(fd)
+            try:
+                self._poller.discard(fd)
+            except OSError:
+                pass  # closed (EBADF) or reused (ENOENT): the kernel dropped it
             return
         try:
             self._poller.modify(fd, self._events[1 - slot])

@@ -64,6 +64,9 @@ _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLO
 #: rest of ``getPeer`` ten times over).  At most ``_PEERS_KEPT``.
 _ipv4Peers: dict[tuple[str, int], IPv4Address] = {}
 _PEERS_KEPT = 64
+#: What ``Client`` found each host string to be: (family, IP literal?).
+#: The same reasoning, and bound, as ``_ipv4Peers``.
+_hostKinds: dict[str, tuple[int, bool]] = {}
 
 #: Per class: whether its log prefix is "Uninitialized" while connecting
 #: (``logPrefix``, ``logstr`` and ``_buildLogPrefix`` are ``BaseClient``'s).
@@ -144,8 +147,8 @@ class BaseClient(Connection):
         if _SOCK_NONBLOCK:
             # Linux: non-blocking from birth (socket(2)), which saves the
             # ioctl() that setblocking() makes, on every connection.
-            return socket.socket(self.addressFamily, self.socketType | _SOCK_NONBLOCK)
-        skt = socket.socket(self.addressFamily, self.socketType)
+            return socket.socket(self._family, self.socketType | _SOCK_NONBLOCK)
+        skt = socket.socket(self._family, self.socketType)
         skt.setblocking(False)
         return skt
 
@@ -305,10 +308,16 @@ class Client(BaseClient):
         self.connector = connector
         self.addr = (host, port)
         # The host is parsed once, here; _resolveAddress uses the answer.
-        if _isIPv6Literal(host):
-            family, literal = socket.AF_INET6, True
-        else:
-            family, literal = socket.AF_INET, _isIPv4Literal(host)
+        kind = _hostKinds.get(host)
+        if kind is None:
+            if _isIPv6Literal(host):
+                kind = (socket.AF_INET6, True)
+            else:
+                kind = (socket.AF_INET, _isIPv4Literal(host))
+            if len(_hostKinds) >= _PEERS_KEPT:
+                _hostKinds.clear()
+            _hostKinds[host] = kind
+        family, literal = kind
         self._family = family  # for createInternetSocket, before Connection's __init__
         skt: socket.socket | None = None
         problem: Exception | None = None

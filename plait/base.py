@@ -451,10 +451,6 @@ class ReactorBase(PluggableResolverMixin):
 
     def mainLoop(self) -> None:
         """The reactor: run what is due, then wait for I/O; until stopped."""
-        cls = type(self)
-        if cls.runUntilCurrent is ReactorBase.runUntilCurrent and cls.timeout is ReactorBase.timeout:
-            self._quickLoop()
-            return
         runUntilCurrent = self.runUntilCurrent
         doIteration = self.doIteration
         timeout = self.timeout
@@ -462,55 +458,6 @@ class ReactorBase(PluggableResolverMixin):
             runUntilCurrent()
             if self._looping:
                 doIteration(timeout())
-
-    def _quickLoop(self) -> None:
-        """``mainLoop`` for a reactor whose ``runUntilCurrent`` and ``timeout``
-        are these: the same passes, with the timer work skipped when nothing
-        can be due.
-
-        Discussion: a pass of the plain loop is four Python calls
-        (``runUntilCurrent``, the queue's ``runDue``, ``timeout``, the
-        queue's ``nextTime``) and two clock reads before it polls, even when
-        the only timer is due in a minute: a fifth of the CPU of a ping-pong
-        round trip.  Here the earliest due time is remembered from the last
-        full pass, and a pass only reads the clock while no thread call,
-        shutdown or new timer (``callLater`` and moves to an earlier time
-        both file an entry in the queue's ``_newTimes``) is waiting and that
-        time has not come.  A cancelled call or one moved later can only
-        make the remembered time too early: one full pass more, no timer
-        late.
-        """
-        timers = self._timers
-        newTimes = timers._newTimes
-        threadCalls = self.threadCallQueue
-        runUntilCurrent = self.runUntilCurrent
-        doIteration = self.doIteration
-        nextTime = timers.nextTime
-        due: float | None = None  # the earliest live timer at the last full pass
-        full = True
-        while self._looping:
-            if not full:
-                now = self._secondsFn()
-                if due is not None and due <= now:
-                    full = True
-                else:
-                    # Nothing due: the plain loop's timeout(), without its calls.
-                    wait = None if due is None else due - now
-                    doIteration(MAX_TIMEOUT if wait is not None and wait > MAX_TIMEOUT else wait)
-                    full = bool(newTimes or threadCalls) or self._state is _STOPPING
-                    continue
-            runUntilCurrent()
-            if not self._looping:
-                return
-            due = nextTime()
-            if threadCalls or self._state is _STOPPING:
-                doIteration(0.0)
-            elif due is None:
-                doIteration(None)
-            else:
-                wait = due - self._secondsFn()
-                doIteration(0.0 if wait <= 0.0 else min(wait, MAX_TIMEOUT))
-            full = bool(newTimes or threadCalls) or self._state is _STOPPING
 
     def stop(self) -> None:
         """Ask the loop to fire "shutdown" and return from ``run()``."""

@@ -66,7 +66,7 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
-from plait.base import MAX_TIMEOUT, ReactorBase
+from plait.base import _STOPPING, MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure
 from plait.interfaces import (
     IReactorFDSet,
@@ -209,6 +209,8 @@ class _EpollPoller:
 
 
 _getIdent = threading.get_ident
+#: Methods whose replacement on a reactor instance makes ``mainLoop`` the plain one.
+_PLAIN_LOOP = frozenset({"runUntilCurrent", "timeout", "doIteration"})
 
 
 def _logPrefix(selectable: Any) -> str:
@@ -262,6 +264,101 @@ class SelectorReactor(ReactorBase):
 
     def wakeUp(self) -> None:
         self._wake()
+
+    def mainLoop(self) -> None:
+        """``ReactorBase.mainLoop``'s passes, with the timer work skipped when
+        nothing can be due and ``doIteration`` inline.
+
+        Discussion: a pass of the plain loop is five Python calls
+        (``runUntilCurrent``, the queue's ``runDue``, ``timeout``, the
+        queue's ``nextTime``, ``doIteration``) and two clock reads before
+        the first ``doRead``, even when the only timer is due in a minute:
+        a third of the Python work of a ping-pong round trip.  Here the
+        earliest due time is remembered from the last full pass, and a pass
+        only reads the clock while no thread call, shutdown or new timer
+        (``callLater``, and moves to an earlier time, both file an entry in
+        the queue's ``_newTimes``) is waiting and that time has not come.  A
+        cancelled call or one moved later can only make the remembered time
+        too early: one full pass more, no timer late.  A subclass that
+        overrides ``runUntilCurrent``, ``timeout`` or ``doIteration`` (or a
+        program that replaced one on the instance) gets the plain loop.  The
+        dispatch is ``doIteration``'s, repeated here.
+        """
+        cls = type(self)
+        if not (
+            cls.runUntilCurrent is ReactorBase.runUntilCurrent
+            and cls.timeout is ReactorBase.timeout
+            and cls.doIteration is SelectorReactor.doIteration
+        ) or not _PLAIN_LOOP.isdisjoint(self.__dict__):
+            ReactorBase.mainLoop(self)
+            return
+        timers = self._timers
+        newTimes = timers._newTimes
+        nextTime = timers.nextTime
+        threadCalls = self.threadCallQueue
+        runUntilCurrent = self.runUntilCurrent
+        poller = self._poller
+        readable, writable = poller.READY
+        fds = self._fds
+        context = _dispatchContext
+        context[1] = _getIdent()
+        due: float | None = None  # the earliest live timer at the last full pass
+        full = True
+        while self._looping:
+            if full:
+                runUntilCurrent()
+                if not self._looping:
+                    return
+                due = nextTime()
+                if threadCalls or self._state is _STOPPING:
+                    timeout: float | None = 0.0
+                elif due is None:
+                    timeout = None
+                else:
+                    timeout = due - self._secondsFn()
+                    timeout = 0.0 if timeout <= 0.0 else min(timeout, MAX_TIMEOUT)
+            else:
+                now = self._secondsFn()
+                if due is not None and due <= now:
+                    full = True
+                    continue
+                # Nothing due: the plain loop's timeout(), without its calls.
+                timeout = None if due is None else due - now
+                if timeout is not None and timeout > MAX_TIMEOUT:
+                    timeout = MAX_TIMEOUT
+            try:
+                events = poller.poll(timeout)
+            except (OSError, ValueError) as e:
+                if isinstance(e, OSError) and e.errno != errno.EBADF:
+                    raise
+                self._preenDescriptors()
+                events = []
+            try:
+                for fd, mask in events:
+                    entry = fds.get(fd)
+                    if entry is None:
+                        continue
+                    if mask & readable and entry[0] is not None:
+                        reader = context[0] = entry[0]
+                        try:
+                            why = reader.doRead()
+                        except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
+                            why = Failure()
+                            log.err(why, "Unhandled Error", system=_logPrefix(reader))
+                        if why is not None:
+                            self._disconnectSelectable(reader, why, "doRead")
+                    if mask & writable and entry[1] is not None:
+                        writer = context[0] = entry[1]
+                        try:
+                            why = writer.doWrite()
+                        except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
+                            why = Failure()
+                            log.err(why, "Unhandled Error", system=_logPrefix(writer))
+                        if why is not None:
+                            self._disconnectSelectable(writer, why, "doWrite")
+            finally:
+                context[0] = None
+            full = bool(newTimes or threadCalls) or self._state is _STOPPING
 
     def doIteration(self, timeout: float | None) -> None:
         """Block in the selector at most ``timeout`` seconds, then dispatch."""

@@ -67,7 +67,7 @@ from zope.interface import implementer
 
 from plait import error, log
 from plait.base import _STOPPING, MAX_TIMEOUT, ReactorBase
-from plait.failure import Failure
+from plait.failure import Failure, _failureTypes
 from plait.interfaces import (
     IReactorFDSet,
     IReactorMulticast,
@@ -420,18 +420,18 @@ class SelectorReactor(ReactorBase):
         raised); anything else is a bug, reported as a ``TypeError``.
         """
         # The common cases inline: every connection that ends comes here.
-        if isinstance(why, Failure):
-            reason = why
-        elif isinstance(why, BaseException):
-            reason = Failure(why)
+        if isinstance(why, BaseException):  # a Failure is one too
+            reason = why if why.__class__ in _failureTypes else Failure(why)
         else:
             reason = _badReturn(why, method)
-        # Usually the descriptor has already stopped reading and writing
-        # (a close it asked for): look before calling.
-        if selectable in self._reads:
-            self.removeReader(selectable)
-        if selectable in self._writes:
-            self.removeWriter(selectable)
+        # removeReader/removeWriter, inlined: usually the descriptor has
+        # already stopped writing (a close it asked for), or reading too.
+        fd = self._reads.pop(selectable, None)
+        if fd is not None:
+            self._unwatch(selectable, 0, fd)
+        fd = self._writes.pop(selectable, None)
+        if fd is not None:
+            self._unwatch(selectable, 1, fd)
         try:
             selectable.connectionLost(reason)
         except Exception:  # noqa: BLE001 - logged; the loop goes on

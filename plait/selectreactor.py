@@ -209,6 +209,7 @@ class _EpollPoller:
 
 
 _getIdent = threading.get_ident
+_INFINITY = float("inf")
 #: Methods whose replacement on a reactor instance makes ``mainLoop`` the plain one.
 _PLAIN_LOOP = frozenset({"runUntilCurrent", "timeout", "doIteration"})
 
@@ -302,30 +303,32 @@ class SelectorReactor(ReactorBase):
         fds = self._fds
         context = _dispatchContext
         context[1] = _getIdent()
-        due: float | None = None  # the earliest live timer at the last full pass
-        full = True
+        # The earliest live timer at the last full pass (infinity: none).
+        due = _INFINITY
+        full: object = True  # run the timers: something may be due
         while self._looping:
+            timeout: float | None
             if full:
                 runUntilCurrent()
                 if not self._looping:
                     return
-                due = nextTime()
+                nextDue = nextTime()
+                due = _INFINITY if nextDue is None else nextDue
                 if threadCalls or self._state is _STOPPING:
-                    timeout: float | None = 0.0
-                elif due is None:
+                    timeout = 0.0
+                elif nextDue is None:
                     timeout = None
                 else:
                     timeout = due - self._secondsFn()
                     timeout = 0.0 if timeout <= 0.0 else min(timeout, MAX_TIMEOUT)
             else:
-                now = self._secondsFn()
-                if due is not None and due <= now:
+                # Nothing new: the plain loop's timeout(), without its calls.
+                timeout = due - self._secondsFn()
+                if timeout <= 0.0:
                     full = True
                     continue
-                # Nothing due: the plain loop's timeout(), without its calls.
-                timeout = None if due is None else due - now
-                if timeout is not None and timeout > MAX_TIMEOUT:
-                    timeout = MAX_TIMEOUT
+                if timeout > MAX_TIMEOUT:
+                    timeout = None if due == _INFINITY else MAX_TIMEOUT
             try:
                 events = poller.poll(timeout)
             except (OSError, ValueError) as e:
@@ -358,7 +361,7 @@ class SelectorReactor(ReactorBase):
                             self._disconnectSelectable(writer, why, "doWrite")
             finally:
                 context[0] = None
-            full = bool(newTimes or threadCalls) or self._state is _STOPPING
+            full = newTimes or threadCalls or self._state is _STOPPING
 
     def doIteration(self, timeout: float | None) -> None:
         """Block in the selector at most ``timeout`` seconds, then dispatch."""

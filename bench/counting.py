@@ -111,7 +111,7 @@ def instructions(framework: str, workload: str, n1: int, n2: int) -> dict[str, f
             outs = {role: f"{tmp}/{role}-{n}.cg" for role in ("server", "client")}
 
             def underCallgrind(role: str, child: str) -> list[str]:
-                return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outs[role]}",  # noqa: B023
+                return ["valgrind", "-q", "--tool=callgrind", f"--callgrind-out-file={outs[role]}",  # noqa: B023
                         sys.executable, "-m", MODULES[framework], child]
 
             _pair(spec, underCallgrind)

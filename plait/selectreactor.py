@@ -1,8 +1,9 @@
 """The one concrete reactor: ``SelectorReactor``, on epoll or ``selectors``.
 
-Owns the poller, the descriptor bookkeeping (``IReactorFDSet``), the waker
-that lets other threads and signal handlers interrupt a blocked ``select()``,
-the dispatch of ``doRead``/``doWrite``, ``disconnectAll`` at shutdown, the
+Owns the choice of poller (the pollers themselves are in
+``plait._pollers``), the descriptor bookkeeping (``IReactorFDSet``), the
+waker that lets other threads and signal handlers interrupt a blocked
+``select()``, the loop (``mainLoop``) and the dispatch of ``doRead``/``doWrite``, ``disconnectAll`` at shutdown, the
 thin transport glue (``connectTCP``/``listenTCP``/``adopt*``, the UNIX, UDP
 and multicast methods, delegating to ``plait.tcp``, ``plait.unix`` and
 ``plait.udp``) and ``install()``.  Time, lifecycle, threads and resolution
@@ -66,6 +67,7 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
+from plait._pollers import _EpollPoller, _SelectorsPoller
 from plait.base import _STOPPING, MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure, _failureTypes
 from plait.interfaces import (
@@ -135,77 +137,6 @@ class _Waker:
     def close(self) -> None:
         self._reader.close()
         self._writer.close()
-
-
-class _SelectorsPoller:
-    """Any ``selectors.BaseSelector``, seen through the calls the reactor makes.
-
-    ``poll`` returns ``(fd, mask)`` pairs; ``mask & READY[0]`` means
-    readable, ``mask & READY[1]`` writable.  ``register``/``modify`` take
-    ``EVENTS[0]``, ``EVENTS[1]`` or both; ``modify`` raises ``OSError`` when
-    the kernel no longer knows the fd; ``unregister`` ignores a fd it does
-    not know, and ``discard`` is the same or raises ``OSError`` for it
-    (epoll's C method itself: the reactor's per-connection call).  ``name``
-    is for ``repr``.
-    """
-
-    EVENTS = READY = (selectors.EVENT_READ, selectors.EVENT_WRITE)
-
-    def __init__(self, selector: selectors.BaseSelector) -> None:
-        self.selector = selector
-        self.name = type(selector).__name__
-
-    def register(self, fd: int, events: int) -> None:
-        self.selector.register(fd, events)
-
-    def modify(self, fd: int, events: int) -> None:
-        self.selector.modify(fd, events)
-
-    def unregister(self, fd: int) -> None:
-        try:
-            self.selector.unregister(fd)
-        except KeyError:
-            pass
-
-    discard = unregister
-
-    def poll(self, timeout: float | None) -> list[tuple[int, int]]:
-        return [(key.fd, mask) for key, mask in self.selector.select(timeout)]
-
-    def close(self) -> None:
-        self.selector.close()
-
-
-class _EpollPoller:
-    """``select.epoll`` itself, with the same calls as ``_SelectorsPoller``.
-
-    EPOLLERR and EPOLLHUP count as ready both ways, as in ``selectors`` (the
-    callback then sees the error).  ``epoll.poll`` takes None as "forever"
-    and rounds a timeout up to whole milliseconds, so a due timer is never
-    missed by waking early.
-    """
-
-    EVENTS = (select.EPOLLIN, select.EPOLLOUT)
-    READY = (~select.EPOLLOUT, ~select.EPOLLIN)
-    name = "epoll"
-
-    def __init__(self) -> None:
-        self.epoll = select.epoll()
-        # The C methods themselves, not wrappers: a Python call saved on
-        # every pass and every registration.
-        self.poll = self.epoll.poll
-        self.register = self.epoll.register
-        self.modify = self.epoll.modify
-        self.discard = self.epoll.unregister
-
-    def unregister(self, fd: int) -> None:
-        try:
-            self.epoll.unregister(fd)
-        except OSError:
-            pass  # closed (EBADF) or reused (ENOENT): the kernel dropped it
-
-    def close(self) -> None:
-        self.epoll.close()
 
 
 _getIdent = threading.get_ident

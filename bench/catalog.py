@@ -201,12 +201,12 @@ class Row:
 
 ROWS = [
     Row("pingpong", "rate", "pingpong", "round trips/s"),
-    Row("pingpong-1core", "rate", "pingpong (1 core)", "round trips/s", target=1.6),
-    Row("stream", "rate", "stream", "MB/s", target=1.0),
-    Row("churn", "rate", "churn", "connections/s"),
-    Row("churn-1core", "rate", "churn (1 core)", "connections/s", target=1.6),
-    Row("fanin", "rate", "fanin", "round trips/s", target=1.6),
-    Row("fanin-1core", "rate", "fanin (1 core)", "round trips/s", target=1.6),
+    Row("pingpong-1core", "rate", "pingpong (1 core)", "round trips/s", target=2.0),
+    Row("stream", "rate", "stream", "MB/s", target=1.5),
+    Row("churn", "rate", "churn", "connections/s", target=1.8),
+    Row("churn-1core", "rate", "churn (1 core)", "connections/s", target=2.2),
+    Row("fanin", "rate", "fanin", "round trips/s", target=2.4),
+    Row("fanin-1core", "rate", "fanin (1 core)", "round trips/s", target=2.4),
     Row("fanin", "server_rss_kib", "fanin server peak RSS", "MiB", False),
     Row("fanin", "client_rss_kib", "fanin client peak RSS", "MiB", False),
     Row("fanin", "server_kib_per_conn", "fanin server RSS per connection", "KiB",

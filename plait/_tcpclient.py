@@ -27,7 +27,7 @@ import os
 import socket
 from typing import Any
 
-from plait import error
+from plait import error, log
 from plait._tcpconnection import (
     Connection,
     _applyBindOptions,
@@ -36,7 +36,7 @@ from plait._tcpconnection import (
     _sockaddr,
     makeBinding,
 )
-from plait.abstract import TransportState
+from plait.abstract import FileDescriptor, TransportState, _WriteSide
 from plait.address import IPv4Address, IPv6Address
 from plait.failure import Failure
 from plait.interfaces import _Binding
@@ -47,6 +47,7 @@ __all__ = ["BaseClient", "Client"]
 
 _CONNECTING = TransportState.CONNECTING
 _CONNECTED = TransportState.CONNECTED
+_CLOSED = _WriteSide.CLOSED
 
 #: socket(2)'s flag for a non-blocking socket, where the platform has it.
 _SOCK_NONBLOCK: int = getattr(socket, "SOCK_NONBLOCK", 0)
@@ -56,6 +57,29 @@ _EISCONN = errno.EISCONN
 
 # connect(2): a non-blocking connect that has not finished yet.
 _CONNECT_PENDING = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
+
+#: IPv4 peer addresses by ``(host, port)``, shared by the connections to
+#: them: a client usually connects to a few servers, many times, and an
+#: address is an immutable value (building one costs about as much as the
+#: rest of ``getPeer`` ten times over).  At most ``_PEERS_KEPT``.
+_ipv4Peers: dict[tuple[str, int], IPv4Address] = {}
+_PEERS_KEPT = 64
+#: What ``Client`` found each host string to be: (family, IP literal?).
+#: The same reasoning, and bound, as ``_ipv4Peers``.
+_hostKinds: dict[str, tuple[int, bool]] = {}
+
+#: Per class: whether its log prefix is "Uninitialized" while connecting
+#: (``logPrefix``, ``logstr`` and ``_buildLogPrefix`` are ``BaseClient``'s).
+_plainPrefix: dict[type, bool] = {}
+
+
+def _hasPlainPrefix(cls: type) -> bool:
+    return (
+        cls.logPrefix is FileDescriptor.logPrefix  # type: ignore[attr-defined]
+        and cls.logstr is Connection.logstr  # type: ignore[attr-defined]
+        and cls._buildLogPrefix is BaseClient._buildLogPrefix  # type: ignore[attr-defined]
+    )
+
 
 class BaseClient(Connection):
     """The connect attempt of a client stream transport (any address family).
@@ -123,8 +147,8 @@ class BaseClient(Connection):
         if _SOCK_NONBLOCK:
             # Linux: non-blocking from birth (socket(2)), which saves the
             # ioctl() that setblocking() makes, on every connection.
-            return socket.socket(self.addressFamily, self.socketType | _SOCK_NONBLOCK)
-        skt = socket.socket(self.addressFamily, self.socketType)
+            return socket.socket(self._family, self.socketType | _SOCK_NONBLOCK)
+        skt = socket.socket(self._family, self.socketType)
         skt.setblocking(False)
         return skt
 
@@ -188,10 +212,20 @@ class BaseClient(Connection):
         """The connection is up: build the protocol and start it (from the loop)."""
         # Twisted computes the log context when the dispatch starts, while
         # the transport still says "Uninitialized": what connectionMade
-        # logs carries that, so plait's does too.
-        _dispatchContext[0] = self.logPrefix()
+        # logs carries that, so plait's does too.  (Known without the three
+        # calls that compute it for a class that does not change them.)
+        cls = self.__class__
+        plain = _plainPrefix.get(cls)
+        if plain is None:
+            plain = _plainPrefix[cls] = _hasPlainPrefix(cls)
+        _dispatchContext[0] = (
+            "Uninitialized" if plain and self._logstr is None else self.logPrefix()
+        )
         protocol = self.connector.buildProtocol(self.getPeer())
-        self._setState(_CONNECTED)
+        if self._state is not _CONNECTING:
+            self._setState(_CONNECTED)  # illegal: raises
+        self._state = _CONNECTED  # _setState, settled for CONNECTING
+        self._acceptingWrites = self._writeSide is not _CLOSED and not self._aborted
         if protocol is None:
             # The factory refused: close at once, with a stand-in protocol so
             # that connectionLost has somebody to tell.
@@ -199,7 +233,9 @@ class BaseClient(Connection):
             self.loseConnection()
             return None
         self.protocol = protocol
-        self.startReading()
+        if not self._reading:  # startReading(), inlined: every connection comes here
+            self._reading = True
+            self.reactor.addReader(self)
         self._flushPending = True
         protocol.makeConnection(self)
         if self._closeRequested and not self._aborted:
@@ -272,10 +308,16 @@ class Client(BaseClient):
         self.connector = connector
         self.addr = (host, port)
         # The host is parsed once, here; _resolveAddress uses the answer.
-        if _isIPv6Literal(host):
-            family, literal = socket.AF_INET6, True
-        else:
-            family, literal = socket.AF_INET, _isIPv4Literal(host)
+        kind = _hostKinds.get(host)
+        if kind is None:
+            if _isIPv6Literal(host):
+                kind = (socket.AF_INET6, True)
+            else:
+                kind = (socket.AF_INET, _isIPv4Literal(host))
+            if len(_hostKinds) >= _PEERS_KEPT:
+                _hostKinds.clear()
+            _hostKinds[host] = kind
+        family, literal = kind
         self._family = family  # for createInternetSocket, before Connection's __init__
         skt: socket.socket | None = None
         problem: Exception | None = None
@@ -342,7 +384,17 @@ class Client(BaseClient):
                 self.startWriting()
                 return
         if status == 0 or status == _EISCONN:
-            self._runAsDispatch(self._connected)
+            # _runAsDispatch(self._connected), inlined (once per connection).
+            context = _dispatchContext
+            previous = context[0]
+            try:
+                reason = self._connected()
+            except Exception:  # noqa: BLE001 -- the loop's boundary: log, then close
+                reason = Failure()
+                log.err(reason, "Unhandled Error", system=self.logPrefix())
+            if reason is not None:
+                self._closeFromLoop(reason)
+            context[0] = previous
         else:
             self._connectFailed(status)
 
@@ -355,4 +407,9 @@ class Client(BaseClient):
         address = self.addr if self.realAddress is None else self.realAddress
         if self._family == socket.AF_INET6:
             return IPv6Address("TCP", *address)
-        return IPv4Address("TCP", address[0], address[1])
+        peer = _ipv4Peers.get(address)
+        if peer is None:
+            if len(_ipv4Peers) >= _PEERS_KEPT:
+                _ipv4Peers.clear()
+            peer = _ipv4Peers[address] = IPv4Address("TCP", address[0], address[1])
+        return peer

@@ -53,6 +53,8 @@ from plait.interfaces import (
 __all__ = ["Connection", "makeBinding"]
 
 _CONNECTED = TransportState.CONNECTED
+#: ``socket.socket``'s C ``close`` (its Python ``close`` adds makefile() bookkeeping).
+_socketClose = socket.SocketType.close
 _DISCONNECTING = TransportState.DISCONNECTING
 _OPEN = _WriteSide.OPEN
 
@@ -428,9 +430,11 @@ class Connection(FileDescriptor):
     def _closeSocket(self, orderly: bool) -> None:
         """Close the socket: with a FIN after the queued data (``orderly``)
         or with a reset (``abortConnection``)."""
-        skt = self._releaseSocket()
+        skt = self.socket  # _releaseSocket(), inlined (every connection)
         if skt is None:
             return
+        self.socket = None
+        self._fileno = -1
         try:
             if not orderly:
                 # socket(7) SO_LINGER: a zero linger time makes close(2)
@@ -451,7 +455,13 @@ class Connection(FileDescriptor):
             # that FIN until it is closed too.)
         except OSError:
             pass  # already reset by the peer; closing is all that is left
-        skt.close()
+        if skt.__class__ is socket.socket and skt._io_refs <= 0:  # type: ignore[attr-defined]
+            # What skt.close() does, without its two Python-level calls: no
+            # makefile() object shares the descriptor, so close(2) it now.
+            skt._closed = True  # type: ignore[attr-defined]
+            _socketClose(skt)
+        else:
+            skt.close()
 
     # -- addresses and options ---------------------------------------------------
 

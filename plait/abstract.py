@@ -628,7 +628,9 @@ class FileDescriptor:
         if self._state is not _CONNECTED:
             return
         self._closeRequested = True
-        self._setState(_DISCONNECTING)
+        # _setState(_DISCONNECTING), settled: allowed from CONNECTED, and
+        # writes are accepted in both states.
+        self._state = _DISCONNECTING
         self.stopReading()
         if not self._flushPending:
             self._scheduleFlush()
@@ -700,8 +702,9 @@ class FileDescriptor:
         that the protocol hears about the end exactly once.  (A subclass
         written for Twisted may have set ``connected = 0`` first: allowed.)
         """
-        if self._state is not _DISCONNECTED:
-            self._setState(_DISCONNECTED)  # which also stops accepting writes
+        # _setState(_DISCONNECTED), settled: allowed from every other state.
+        self._state = _DISCONNECTED
+        self._acceptingWrites = False
         self._flushPending = True  # nothing will ever be flushed again
         # The checks (which the methods repeat) save a call each on the
         # common path: nothing scheduled, the reactor already let go of us.

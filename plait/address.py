@@ -128,12 +128,19 @@ class IPv4Address(_Value):
     def __init__(self, type: str, host: str, port: int) -> None:
         if type not in _SOCKET_TYPES:
             raise _badType(type)
-        _store(self, "type", type)
-        _store(self, "host", host)
-        _store(self, "port", port)
+        # The slots' own setters: cheaper than _store, which looks the name
+        # up first (an accepted connection builds one of these).
+        _setIPv4Type(self, type)
+        _setIPv4Host(self, host)
+        _setIPv4Port(self, port)
 
     def _values(self) -> tuple[Any, ...]:
         return (self.type, self.host, self.port)
+
+
+_setIPv4Type = IPv4Address.__dict__["type"].__set__
+_setIPv4Host = IPv4Address.__dict__["host"].__set__
+_setIPv4Port = IPv4Address.__dict__["port"].__set__
 
 
 @implementer(IAddress)

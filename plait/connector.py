@@ -92,7 +92,9 @@ _CONNECTING = ConnectorState.CONNECTING
 _CONNECTED = ConnectorState.CONNECTED
 
 # Each state may also "move" to itself (a second report of the same end is
-# harmless), so one lookup answers every check.
+# harmless), so one lookup answers every check.  The per-connection moves
+# (connect, buildProtocol, the two ends) test what this table says inline:
+# DISCONNECTED is allowed from everywhere, CONNECTED from all but it.
 _ALLOWED: dict[ConnectorState, frozenset[ConnectorState]] = {
     _DISCONNECTED: frozenset({_DISCONNECTED, _CONNECTING}),
     _CONNECTING: frozenset({_CONNECTING, _CONNECTED, _DISCONNECTED}),
@@ -161,7 +163,7 @@ class BaseConnector:
         """
         if self._state is not _DISCONNECTED:
             raise RuntimeError(f"can't connect in this state ({self.state})")
-        self._setState(_CONNECTING)
+        self._state = _CONNECTING  # DISCONNECTED -> CONNECTING, checked just above
         if not self.factoryStarted:
             self.factory.doStart()
             self.factoryStarted = True
@@ -251,21 +253,27 @@ class BaseConnector:
         the factory is asked.  A ``None`` result is the transport's problem
         (it closes the connection).
         """
-        self._setState(_CONNECTED)
-        self.cancelTimeout()
+        if self._state is _DISCONNECTED:
+            self._setState(_CONNECTED)  # illegal: raises
+        self._state = _CONNECTED
+        # cancelTimeout(), with nothing to cancel (the usual lazy timeout)
+        # settled without the call.
+        self._deadline = None
+        if self.timeoutID is not None:
+            self.cancelTimeout()
         return self.factory.buildProtocol(addr)
 
     def connectionFailed(self, reason: Failure) -> None:
         """The attempt failed: tell the factory, then stop it unless it retried."""
         self.cancelTimeout()
         self.transport = None
-        self._setState(_DISCONNECTED)
+        self._state = _DISCONNECTED  # allowed from every state
         self.factory.clientConnectionFailed(self, reason)
         self._stopFactoryUnlessReconnecting()
 
     def connectionLost(self, reason: Failure) -> None:
         """The connection ended: tell the factory, then stop it unless it retried."""
-        self._setState(_DISCONNECTED)
+        self._state = _DISCONNECTED  # allowed from every state
         self.factory.clientConnectionLost(self, reason)
         self._stopFactoryUnlessReconnecting()
 

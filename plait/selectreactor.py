@@ -1,8 +1,9 @@
 """The one concrete reactor: ``SelectorReactor``, on epoll or ``selectors``.
 
-Owns the poller, the descriptor bookkeeping (``IReactorFDSet``), the waker
-that lets other threads and signal handlers interrupt a blocked ``select()``,
-the dispatch of ``doRead``/``doWrite``, ``disconnectAll`` at shutdown, the
+Owns the choice of poller (the pollers themselves are in
+``plait._pollers``), the descriptor bookkeeping (``IReactorFDSet``), the
+waker that lets other threads and signal handlers interrupt a blocked
+``select()``, the loop (``mainLoop``) and the dispatch of ``doRead``/``doWrite``, ``disconnectAll`` at shutdown, the
 thin transport glue (``connectTCP``/``listenTCP``/``adopt*``, the UNIX, UDP
 and multicast methods, delegating to ``plait.tcp``, ``plait.unix`` and
 ``plait.udp``) and ``install()``.  Time, lifecycle, threads and resolution
@@ -66,8 +67,9 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
-from plait.base import MAX_TIMEOUT, ReactorBase
-from plait.failure import Failure
+from plait._pollers import _EpollPoller, _SelectorsPoller
+from plait.base import _STOPPING, MAX_TIMEOUT, ReactorBase
+from plait.failure import Failure, _failureTypes
 from plait.interfaces import (
     IReactorFDSet,
     IReactorMulticast,
@@ -137,73 +139,10 @@ class _Waker:
         self._writer.close()
 
 
-class _SelectorsPoller:
-    """Any ``selectors.BaseSelector``, seen through the calls the reactor makes.
-
-    ``poll`` returns ``(fd, mask)`` pairs; ``mask & READY[0]`` means
-    readable, ``mask & READY[1]`` writable.  ``register``/``modify`` take
-    ``EVENTS[0]``, ``EVENTS[1]`` or both; ``modify`` raises ``OSError`` when
-    the kernel no longer knows the fd; ``unregister`` ignores a fd it does
-    not know.  ``name`` is for ``repr``.
-    """
-
-    EVENTS = READY = (selectors.EVENT_READ, selectors.EVENT_WRITE)
-
-    def __init__(self, selector: selectors.BaseSelector) -> None:
-        self.selector = selector
-        self.name = type(selector).__name__
-
-    def register(self, fd: int, events: int) -> None:
-        self.selector.register(fd, events)
-
-    def modify(self, fd: int, events: int) -> None:
-        self.selector.modify(fd, events)
-
-    def unregister(self, fd: int) -> None:
-        try:
-            self.selector.unregister(fd)
-        except KeyError:
-            pass
-
-    def poll(self, timeout: float | None) -> list[tuple[int, int]]:
-        return [(key.fd, mask) for key, mask in self.selector.select(timeout)]
-
-    def close(self) -> None:
-        self.selector.close()
-
-
-class _EpollPoller:
-    """``select.epoll`` itself, with the same calls as ``_SelectorsPoller``.
-
-    EPOLLERR and EPOLLHUP count as ready both ways, as in ``selectors`` (the
-    callback then sees the error).  ``epoll.poll`` takes None as "forever"
-    and rounds a timeout up to whole milliseconds, so a due timer is never
-    missed by waking early.
-    """
-
-    EVENTS = (select.EPOLLIN, select.EPOLLOUT)
-    READY = (~select.EPOLLOUT, ~select.EPOLLIN)
-    name = "epoll"
-
-    def __init__(self) -> None:
-        self.epoll = select.epoll()
-        # The C methods themselves, not wrappers: a Python call saved on
-        # every pass and every registration.
-        self.poll = self.epoll.poll
-        self.register = self.epoll.register
-        self.modify = self.epoll.modify
-
-    def unregister(self, fd: int) -> None:
-        try:
-            self.epoll.unregister(fd)
-        except OSError:
-            pass  # closed (EBADF) or reused (ENOENT): the kernel dropped it
-
-    def close(self) -> None:
-        self.epoll.close()
-
-
 _getIdent = threading.get_ident
+_INFINITY = float("inf")
+#: Methods whose replacement on a reactor instance makes ``mainLoop`` the plain one.
+_PLAIN_LOOP = frozenset({"runUntilCurrent", "timeout", "doIteration"})
 
 
 def _logPrefix(selectable: Any) -> str:
@@ -257,6 +196,103 @@ class SelectorReactor(ReactorBase):
 
     def wakeUp(self) -> None:
         self._wake()
+
+    def mainLoop(self) -> None:
+        """``ReactorBase.mainLoop``'s passes, with the timer work skipped when
+        nothing can be due and ``doIteration`` inline.
+
+        Discussion: a pass of the plain loop is five Python calls
+        (``runUntilCurrent``, the queue's ``runDue``, ``timeout``, the
+        queue's ``nextTime``, ``doIteration``) and two clock reads before
+        the first ``doRead``, even when the only timer is due in a minute:
+        a third of the Python work of a ping-pong round trip.  Here the
+        earliest due time is remembered from the last full pass, and a pass
+        only reads the clock while no thread call, shutdown or new timer
+        (``callLater``, and moves to an earlier time, both file an entry in
+        the queue's ``_newTimes``) is waiting and that time has not come.  A
+        cancelled call or one moved later can only make the remembered time
+        too early: one full pass more, no timer late.  A subclass that
+        overrides ``runUntilCurrent``, ``timeout`` or ``doIteration`` (or a
+        program that replaced one on the instance) gets the plain loop.  The
+        dispatch is ``doIteration``'s, repeated here.
+        """
+        cls = type(self)
+        if not (
+            cls.runUntilCurrent is ReactorBase.runUntilCurrent
+            and cls.timeout is ReactorBase.timeout
+            and cls.doIteration is SelectorReactor.doIteration
+        ) or not _PLAIN_LOOP.isdisjoint(self.__dict__):
+            ReactorBase.mainLoop(self)
+            return
+        timers = self._timers
+        newTimes = timers._newTimes
+        nextTime = timers.nextTime
+        threadCalls = self.threadCallQueue
+        runUntilCurrent = self.runUntilCurrent
+        poller = self._poller
+        readable, writable = poller.READY
+        fds = self._fds
+        context = _dispatchContext
+        context[1] = _getIdent()
+        # The earliest live timer at the last full pass (infinity: none).
+        due = _INFINITY
+        full: object = True  # run the timers: something may be due
+        while self._looping:
+            timeout: float | None
+            if full:
+                runUntilCurrent()
+                if not self._looping:
+                    return
+                nextDue = nextTime()
+                due = _INFINITY if nextDue is None else nextDue
+                if threadCalls or self._state is _STOPPING:
+                    timeout = 0.0
+                elif nextDue is None:
+                    timeout = None
+                else:
+                    timeout = due - self._secondsFn()
+                    timeout = 0.0 if timeout <= 0.0 else min(timeout, MAX_TIMEOUT)
+            else:
+                # Nothing new: the plain loop's timeout(), without its calls.
+                timeout = due - self._secondsFn()
+                if timeout <= 0.0:
+                    full = True
+                    continue
+                if timeout > MAX_TIMEOUT:
+                    timeout = None if due == _INFINITY else MAX_TIMEOUT
+            try:
+                events = poller.poll(timeout)
+            except (OSError, ValueError) as e:
+                if isinstance(e, OSError) and e.errno != errno.EBADF:
+                    raise
+                self._preenDescriptors()
+                events = []
+            try:
+                for fd, mask in events:
+                    entry = fds.get(fd)
+                    if entry is None:
+                        continue
+                    if mask & readable and entry[0] is not None:
+                        reader = context[0] = entry[0]
+                        try:
+                            why = reader.doRead()
+                        except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
+                            why = Failure()
+                            log.err(why, "Unhandled Error", system=_logPrefix(reader))
+                        if why is not None:
+                            self._disconnectSelectable(reader, why, "doRead")
+                    if mask & writable and entry[1] is not None:
+                        writer = context[0] = entry[1]
+                        try:
+                            why = writer.doWrite()
+                        except Exception:  # noqa: BLE001 - logged, then disconnects this descriptor only
+                            why = Failure()
+                            log.err(why, "Unhandled Error", system=_logPrefix(writer))
+                        if why is not None:
+                            self._disconnectSelectable(writer, why, "doWrite")
+            finally:
+                context[0] = None
+            full = newTimes or threadCalls or self._state is _STOPPING
 
     def doIteration(self, timeout: float | None) -> None:
         """Block in the selector at most ``timeout`` seconds, then dispatch."""
@@ -318,18 +354,18 @@ class SelectorReactor(ReactorBase):
         raised); anything else is a bug, reported as a ``TypeError``.
         """
         # The common cases inline: every connection that ends comes here.
-        if isinstance(why, Failure):
-            reason = why
-        elif isinstance(why, BaseException):
-            reason = Failure(why)
+        if isinstance(why, BaseException):  # a Failure is one too
+            reason = why if why.__class__ in _failureTypes else Failure(why)
         else:
             reason = _badReturn(why, method)
-        # Usually the descriptor has already stopped reading and writing
-        # (a close it asked for): look before calling.
-        if selectable in self._reads:
-            self.removeReader(selectable)
-        if selectable in self._writes:
-            self.removeWriter(selectable)
+        # removeReader/removeWriter, inlined: usually the descriptor has
+        # already stopped writing (a close it asked for), or reading too.
+        fd = self._reads.pop(selectable, None)
+        if fd is not None:
+            self._unwatch(selectable, 0, fd)
+        fd = self._writes.pop(selectable, None)
+        if fd is not None:
+            self._unwatch(selectable, 1, fd)
         try:
             selectable.connectionLost(reason)
         except Exception:  # noqa: BLE001 - logged; the loop goes on
@@ -423,7 +459,10 @@ class SelectorReactor(ReactorBase):
         other = entry[1 - slot]
         if other is None:
             del self._fds[fd]
-            self._poller.unregister(fd)
+            try:
+                self._poller.discard(fd)
+            except OSError:
+                pass  # closed (EBADF) or reused (ENOENT): the kernel dropped it
             return
         try:
             self._poller.modify(fd, self._events[1 - slot])

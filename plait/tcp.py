@@ -160,7 +160,9 @@ class Server(Connection):
         else:
             self._client = client
         self.sessionno = sessionno
-        self._setState(_CONNECTED)
+        # _setState(_CONNECTED) for a new transport: CONNECTING, write side open.
+        self._state = _CONNECTED
+        self._acceptingWrites = True
         self.startReading()
 
     _clientHost: str | None = None

@@ -59,6 +59,7 @@ LAYERS: dict[str, int] = {
     "_resolver": 2,  # GAIResolver and the resolver adapters, used by base
     "_timerqueue": 2,  # the heap behind callLater, used by base
     "_baseport": 2,  # Twisted's BasePort, handed out by base on demand
+    "_pollers": 2,  # the epoll and selectors pollers, used by selectreactor
     "tcp": 3,
     "_tcpconnection": 3,  # the socket I/O shared by tcp's Client and Server
     "_tcpclient": 3,  # tcp's Client, re-exported by tcp

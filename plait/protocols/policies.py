@@ -33,8 +33,8 @@ Rules:
   re-created: a reset to a later time is two attribute writes in plait
   (``plait.base.DelayedCall``), so resetting on every packet is cheap.
 
-Differences from Twisted (docs/differences.md, "Resource policies"): each a
-fix for code that raises in Twisted 26.10:
+Differences from Twisted (docs/differences.md, "Resource policies..."), each
+a fix for code that raises or misbehaves in Twisted 26.10:
 
 * ``LimitConnectionsByPeer`` reads the peer host from ``addr.host`` (a
   ``(host, port)`` tuple still works), counts by the same key in
@@ -42,6 +42,12 @@ fix for code that raises in Twisted 26.10:
   protocol in ``protocols``.
 * ``TrafficLoggingProtocol`` elides over-long chunks with bytes
   (``b"<... elided>"``), so a ``lengthLimit`` works on byte streams.
+* ``ThrottlingProtocol.throttleWrites`` looks for a producer registered
+  through the wrapper only (Twisted's ``hasattr`` also finds the transport's
+  ``producer = None`` through ``__getattr__`` and then calls None).
+* ``TimeoutProtocol.resetTimeout`` after the timeout ran does nothing
+  (Twisted's ``reset`` raises ``AlreadyCalled``); ``writeSequence`` of the
+  throttling and logging wrappers accepts a one-shot iterator.
 
 Tests: tests/unit/test_policies.py, tests/integration/test_policies_real.py,
 tests/integration/test_compat_policies.py.
@@ -539,7 +545,11 @@ class LimitTotalConnectionsFactory(ServerFactory[Any]):
 
     def buildProtocol(self, addr: Any) -> Any:
         if self.connectionLimit is None or self.connectionCount < self.connectionLimit:
-            assert self.protocol is not None, "set LimitTotalConnectionsFactory.protocol"
+            if self.protocol is None:
+                raise TypeError(
+                    f"{self.__class__.__name__}.protocol is None: set it to a protocol class "
+                    "before listening"
+                )
             wrapped = self.protocol()
         elif self.overflowProtocol is None:
             return None

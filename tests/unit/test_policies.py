@@ -372,6 +372,22 @@ def test_limitTotalConnections() -> None:
     assert isinstance(factory, ServerFactory)
 
 
+def test_limitTotalConnectionsWithoutAProtocol() -> None:
+    with pytest.raises(TypeError, match=r"LimitTotalConnectionsFactory.protocol is None"):
+        LimitTotalConnectionsFactory().buildProtocol(PEER)
+
+
+def test_throttleWritesIgnoresTheTransportsProducerAttribute() -> None:
+    # A TCP transport has ``producer = None``; the wrapper forwards unknown
+    # attributes to it, but only a producer registered through the wrapper
+    # is paused.
+    factory, _ = throttled(writeLimit=1)
+    wrapper, transport = connect(factory, StringTransport())
+    assert wrapper.producer is None  # forwarded from the transport
+    wrapper.throttleWrites()
+    wrapper.unthrottleWrites()
+
+
 def test_limitTotalConnectionsUnlimited() -> None:
     factory = LimitTotalConnectionsFactory()
     factory.protocol = Recorder

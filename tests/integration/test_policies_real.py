@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from zope.interface.verify import verifyObject
 
 from plait import error
 from plait.defer import Deferred
@@ -127,6 +128,7 @@ def test_wrappingFactoryServer(reactor: Any) -> None:
         (wrapper,) = factory.protocols
         assert server.transport is wrapper and wrapper.wrappedProtocol is server
         assert ITCPTransport.providedBy(wrapper)  # the TCP transport's interfaces
+        assert verifyObject(ITCPTransport, wrapper)  # ...with every method, own or forwarded
         assert server.transport.getPeer() == client.transport.getHost()
         assert server.transport.getTcpNoDelay() in (0, 1, True, False)  # forwarded attribute
         assert wrapper.logPrefix() == "Echo (ProtocolWrapper)"

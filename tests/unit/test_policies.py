@@ -382,7 +382,7 @@ def test_throttleWritesIgnoresTheTransportsProducerAttribute() -> None:
     # attributes to it, but only a producer registered through the wrapper
     # is paused.
     factory, _ = throttled(writeLimit=1)
-    wrapper, transport = connect(factory, StringTransport())
+    wrapper, _ = connect(factory, StringTransport())
     assert wrapper.producer is None  # forwarded from the transport
     wrapper.throttleWrites()
     wrapper.unthrottleWrites()

@@ -91,6 +91,10 @@ ALIASES: dict[str, str] = {
     # UNIX sockets and UDP (issue 11)
     "twisted.internet.unix": "plait.unix",
     "twisted.internet.udp": "plait.udp",
+    # resource policies, descriptors, the POSIX reactor base (issue: policies)
+    "twisted.protocols.policies": "plait.protocols.policies",
+    "twisted.internet.fdesc": "plait.fdesc",
+    "twisted.internet.posixbase": "plait.posixbase",
 }
 
 #: ``twisted.plugins`` is served as a package whose path is every

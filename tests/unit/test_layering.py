@@ -89,6 +89,9 @@ LAYERS: dict[str, int] = {
     "service": 4,
     "protocols": 4,
     "protocols.*": 4,
+    "protocols.policies": 4,  # twisted.protocols.policies: wrappers, limits, timeouts
+    "fdesc": 2,  # twisted.internet.fdesc: non-blocking fd helpers over plait.main
+    "posixbase": 4,  # twisted.internet.posixbase: PosixReactorBase (SelectorReactor)
     "application": 3,  # the package: twisted.application
     "application.service": 3,  # Service, MultiService, Application
     "application.internet": 4,  # TCPServer..., TimerService, endpoint services
@@ -167,6 +170,7 @@ SAME_LAYER: frozenset[tuple[str, str]] = frozenset(
         ("_unixendpoints", "_adoptedendpoint"),
         ("application.internet", "service"),  # re-exports ClientService
         ("application.internet", "application.service"),
+        ("posixbase", "selectreactor"),  # PosixReactorBase is SelectorReactor
     }
 )
 
@@ -192,7 +196,8 @@ GLOBAL_REACTOR_FALLBACKS: frozenset[tuple[str, str]] = frozenset(
         ("stdio", "StandardIO.__init__"),  # StandardIO(proto, stdin, stdout, reactor=None)
         ("service", "ClientService.__init__"),  # ClientService(..., clock=None)
         ("application.internet", "_reactorOf"),  # TCPServer(..., reactor=None) & co.
-        ("_tlsprotocol", "_globalClock"),  # TLSMemoryBIOFactory(clock=None) over a transport without a reactor
+        ("_tlsprotocol", "_globalClock"),
+        ("protocols.policies", "_globalCallLater"),  # TimeoutMixin/ThrottlingFactory/TimeoutFactory.callLater  # TLSMemoryBIOFactory(clock=None) over a transport without a reactor
     }
 )
 

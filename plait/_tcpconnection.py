@@ -37,7 +37,13 @@ from typing import Any
 from zope.interface import implementer
 
 from plait import error, log
-from plait.abstract import FileDescriptor, TransportState, _WriteSide
+from plait.abstract import (
+    _CLEAN_CLOSE,
+    _DONE,
+    FileDescriptor,
+    TransportState,
+    _WriteSide,
+)
 from plait.address import IPv4Address, IPv6Address
 from plait.failure import Failure
 from plait.interfaces import (
@@ -344,7 +350,7 @@ class Connection(FileDescriptor):
             elif state is _DISCONNECTING and not buffer and not self._aborted:
                 # loseConnection() in dataReceived, everything sent: the
                 # requested close happens now, as _bufferEmptied would say.
-                return error.ConnectionDone()
+                return _DONE
         return self._flush()
 
     def _doReadWhile(self, state: TransportState) -> Any:
@@ -355,8 +361,8 @@ class Connection(FileDescriptor):
         """EOF: half-close for an ``IHalfCloseableProtocol``, else the end."""
         self._peerFinished = True
         if IHalfCloseableProtocol.providedBy(self.protocol):
-            return self.readConnectionLost(Failure(error.ConnectionDone()))
-        return error.ConnectionDone()
+            return self.readConnectionLost(_CLEAN_CLOSE)
+        return _DONE
 
     def readConnectionLost(self, reason: Failure) -> Any:
         """The peer will send nothing more; the protocol may still write."""

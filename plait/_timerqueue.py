@@ -28,7 +28,9 @@ columns; the next pass merges them, either into the sorted ``_run`` columns
 merges sorted stretches in linear time; pops are then O(1)) or into ``_heap``
 (fewer, as tuples: O(log n) each).  Due entries are taken from whichever
 front is earlier, equal times in scheduling order, and calls scheduled during
-a pass land in ``_new``, so they wait for the next pass.
+a pass land in ``_new``, so they wait for the next pass.  The one
+shortcut: a lone new entry, due and earlier than every filed one (a
+client's ``callLater(0)``), runs straight from ``_new`` (``_runFirstNew``).
 
 Tests: tests/unit/test_delayedcall.py, tests/unit/test_base_reactor.py.
 """
@@ -150,9 +152,16 @@ class _TimerQueue:
 
     def runDue(self) -> None:
         """Run every live call due at the current time, in due order."""
-        if self._newTimes:
-            self._merge()
+        newTimes = self._newTimes
         runTimes, runCalls, heap = self._runTimes, self._runCalls, self._heap
+        if newTimes:
+            if len(newTimes) == 1 and self._runFirstNew(newTimes[0]):
+                # Ran it (see _runFirstNew).  Calls it scheduled wait in the
+                # _new columns for the next pass, so no merge here.
+                if not runTimes and not heap:
+                    return
+            else:
+                self._merge()
         if not runTimes and not heap:
             return  # the common idle pass: no clock read
         now = self._seconds()
@@ -193,6 +202,40 @@ class _TimerQueue:
                     call.func(*call.args)  # no copy of an empty kw dict
             except Exception:  # noqa: BLE001 - logged; the loop goes on
                 log.err(Failure(), "while handling timed call")
+
+    def _runFirstNew(self, when: float) -> bool:
+        """The only new entry, filed at ``when``: run it now, if it is due and
+        earlier than everything filed before it; return whether it was taken.
+
+        The usual full pass of a network client: one ``callLater(0)`` (a
+        connect's first step, a scheduled flush or close), with perhaps a
+        timeout or two further off.  Taken straight from the _new columns,
+        it skips the heap (filing, a tuple, a merge, a pop): about a third
+        of what that ``callLater`` costs the queue.  Strictly earlier,
+        because equal times run in scheduling order and the others were
+        filed first.  A call moved later since it was filed goes the
+        general way.
+        """
+        runTimes, heap = self._runTimes, self._heap
+        if (runTimes and runTimes[0] <= when) or (heap and heap[0][0] <= when):
+            return False
+        call = self._newCalls[0]
+        if call.delayed_time or when > self._seconds():
+            return False
+        self._newTimes.clear()
+        self._newCalls.clear()
+        if call.called or call.cancelled or call.time != when:
+            self._dead -= 1  # cancelled: nothing to run
+            return True
+        call.called = True
+        try:
+            if call.kw:
+                call.func(*call.args, **call.kw)
+            else:
+                call.func(*call.args)
+        except Exception:  # noqa: BLE001 - logged; the loop goes on
+            log.err(Failure(), "while handling timed call")
+        return True
 
     def nextTime(self) -> float | None:
         """Return the due time of the earliest live call, or None."""

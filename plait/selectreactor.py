@@ -68,6 +68,7 @@ from zope.interface import implementer
 
 from plait import error, log
 from plait._pollers import _EpollPoller, _SelectorsPoller
+from plait.abstract import _CLEAN_CLOSE
 from plait.base import _STOPPING, MAX_TIMEOUT, ReactorBase
 from plait.failure import Failure, _failureTypes
 from plait.interfaces import (
@@ -83,6 +84,8 @@ from plait.interfaces import (
 )
 from plait.logger import _dispatchContext
 from plait.main import installReactor
+
+_ConnectionDone = error.ConnectionDone
 
 __all__ = ["SelectReactor", "SelectorReactor", "install"]
 
@@ -354,8 +357,15 @@ class SelectorReactor(ReactorBase):
         raised); anything else is a bug, reported as a ``TypeError``.
         """
         # The common cases inline: every connection that ends comes here.
-        if isinstance(why, BaseException):  # a Failure is one too
-            reason = why if why.__class__ in _failureTypes else Failure(why)
+        # A plain ConnectionDone (every clean close) gets the one shared
+        # Failure, as in Twisted (plait.abstract._CLEAN_CLOSE).
+        cls = why.__class__
+        if cls in _failureTypes:
+            reason = why
+        elif cls is _ConnectionDone and not why.args:  # type: ignore[attr-defined]
+            reason = _CLEAN_CLOSE
+        elif isinstance(why, BaseException):
+            reason = Failure(why)
         else:
             reason = _badReturn(why, method)
         # removeReader/removeWriter, inlined: usually the descriptor has

@@ -220,6 +220,24 @@ def test_connectAndEcho(anyReactor: Any, interface: str) -> None:
     runUntil(reactor, port.stopListening())
 
 
+def test_cleanCloseReasonIsShared(reactor: Any, listen: Callable[..., Any]) -> None:
+    """Every clean close hands connectionLost the same Failure (Twisted's
+    reactor shares one too), and it behaves as a fresh one would."""
+    reasons: list[Failure] = []
+    for _ in range(2):
+        client, server, _factory, _connector = connectPair(reactor, listen)
+        client.transport.loseConnection()
+        reasons.append(waitFor(reactor, client.lostDeferred))
+        reasons.append(waitFor(reactor, server.lostDeferred))
+    assert all(reason is reasons[0] for reason in reasons)
+    reason = reasons[0]
+    assert reason.check(error.ConnectionDone) is error.ConnectionDone
+    assert reason.trap(error.ConnectionClosed) is error.ConnectionClosed
+    assert type(reason.value) is error.ConnectionDone and reason.value.args == ()
+    assert reason.getErrorMessage() == "Connection was closed cleanly."
+    assert reason.tb is None
+
+
 def test_connectByHostName(reactor: Any, listen: Callable[..., Any]) -> None:
     """A host name is resolved through reactor.resolve; getDestination keeps the name."""
     server = Recorder()

@@ -284,6 +284,80 @@ def test_queueSmallBatchesGoToTheHeapEvenWithLittlePending() -> None:
     assert seen == list(range(2 + _TimerQueue._SORT_BATCH))
 
 
+def test_queueRunsALoneDueNewCallWithoutTheHeap() -> None:
+    """One new due call, earlier than everything pending, runs straight from
+    the new entries (_runFirstNew); what is pending stays where it was."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    _schedule(q, t.now, 10, seen.append, "later")
+    q.runDue()
+    merged: list[int] = []
+    q._merge = lambda: merged.append(1)  # type: ignore[method-assign]
+    _schedule(q, t.now, 0, seen.append, "now")
+    q.runDue()
+    assert seen == ["now"] and merged == []
+    assert len(q._heap) == 1 and not q._newTimes
+    del q._merge
+    t.now += 10
+    q.runDue()
+    assert seen == ["now", "later"]
+
+
+def test_queueLoneNewCallWaitsForAnEarlierOrEqualPendingOne() -> None:
+    """Equal due times run in scheduling order: a pending call filed earlier
+    for the same time (or an earlier one) runs before the new call."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    _schedule(q, t.now, 1, seen.append, "first")
+    _schedule(q, t.now, 3, seen.append, "earlier")
+    q.runDue()
+    t.now += 1
+    _schedule(q, t.now, 0, seen.append, "second")  # due at the same time as "first"
+    q.runDue()
+    assert seen == ["first", "second"]
+    t.now += 3
+    _schedule(q, t.now, 0, seen.append, "new")  # "earlier" was due before it
+    q.runDue()
+    assert seen == ["first", "second", "earlier", "new"]
+
+
+def test_queueLoneNewCallSchedulingMoreWithTimersPending() -> None:
+    """What a lone new call schedules waits for the next pass, as in the
+    general path, even though pending timers make the pass go on."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    _schedule(q, t.now, 10, seen.append, "later")
+    q.runDue()
+    _schedule(q, t.now, 0, lambda: _schedule(q, t.now, 0, seen.append, "next pass"))
+    q.runDue()
+    assert seen == []
+    q.runDue()
+    assert seen == ["next pass"]
+
+
+def test_queueLoneNewCallCancelledOrMovedLater() -> None:
+    """A cancelled lone new call is dropped (the dead count stays right); one
+    moved later runs at its new time."""
+    q, t = _makeQueue()
+    seen: list[str] = []
+    _schedule(q, t.now, 10, seen.append, "later")
+    q.runDue()
+    _schedule(q, t.now, 0, seen.append, "cancelled").cancel()
+    assert q._dead == 1
+    q.runDue()
+    assert seen == [] and q._dead == 0 and len(q) == 1
+    moved = _scheduleOn(q, t, 0, seen.append, "moved")
+    moved.delay(5)
+    q.runDue()
+    assert seen == []
+    t.now += 5
+    q.runDue()
+    assert seen == ["moved"]
+    t.now += 5
+    q.runDue()
+    assert seen == ["moved", "later"]
+
+
 def test_queueSkipsCancelledEntriesLazily() -> None:
     """Cancelled calls stay in the structure until reached, then are skipped."""
     q, t = _makeQueue()

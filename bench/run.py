@@ -501,6 +501,9 @@ def parseArgs(argv: list[str] | None) -> Any:
     p.add_argument("--readme", action="store_true",
                    help="replace the table in bench/README.md with this run's, and copy the "
                    "plots to bench/latest-*.png")
+    p.add_argument("--rerender", type=Path, metavar="JSON",
+                   help="run nothing: rebuild the table (and, with --readme, the README's) "
+                   "from a saved run's samples, with today's catalog (targets, labels)")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="run every child under cProfile, writing .prof files to DIR")
     p.add_argument("--profile-clock", dest="profileClock", choices=["cpu", "wall"],
@@ -538,6 +541,8 @@ def parseArgs(argv: list[str] | None) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parseArgs(argv)
+    if opts.rerender is not None:
+        return rerender(opts)
     command = "python -m bench" + ("" if argv is None and len(sys.argv) <= 1 else
                                    " " + " ".join(argv if argv is not None else sys.argv[1:]))
     log = sys.stderr
@@ -582,15 +587,39 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(opts.socketDirectory, ignore_errors=True)
     info["loadavg_end"] = list(os.getloadavg())
     info["duration_s"] = time.perf_counter() - began
+    path = opts.json or RESULTS / (datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+                                   + ("-quick" if opts.quick else "") + ".json")
+    sizes = {b.key: sizesFor(b, opts.mode) for b in opts.benches}
+    _publish(opts, command, info, samples, frameworks, unavailable, sizes, path)
+    return 1 if failures else 0
+
+
+def rerender(opts: Any) -> int:
+    """``--rerender JSON``: publish a saved run again (its samples, machine and
+    command as they were; targets and labels from today's catalog), to a new
+    JSON beside it."""
+    saved = json.loads(opts.rerender.read_text())
+    path = opts.json or opts.rerender.with_name(opts.rerender.stem + "-rerendered.json")
+    _publish(opts, saved["command"], saved["machine"], saved["samples"], saved["frameworks"],
+             saved["unavailable"], saved["sizes"], path, mode=saved["mode"], runs=saved["runs"])
+    return 0
+
+
+def _publish(opts: Any, command: str, info: dict[str, Any],
+             samples: dict[str, dict[str, list[dict[str, Any]]]], frameworks: list[str],
+             unavailable: dict[str, str], sizes: dict[str, Any], path: Path,
+             mode: str | None = None, runs: int | None = None) -> None:
+    """The table, its notes, the plots, the README (``--readme``) and the JSON."""
+    log = sys.stderr
+    mode = mode or opts.mode
+    runs = runs or opts.runs
     rows = report.buildRows(samples, frameworks)
-    noise = report.noiseNote(rows, info, opts.runs)
+    noise = report.noiseNote(rows, info, runs)
     notes = report.skippedNotes(samples)
     if unavailable:
         notes.append("Not run: " + "; ".join(f"{k} ({v})" for k, v in unavailable.items()))
-    text = "\n\n".join([report.header(info, command, opts.runs),
+    text = "\n\n".join([report.header(info, command, runs),
                         report.table(rows, frameworks), noise, *notes])
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ("-quick" if opts.quick else "")
-    path = opts.json or RESULTS / f"{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     plots = _plots(opts, rows, samples, frameworks, info, command, noise, path)
     if opts.readme:
@@ -603,15 +632,13 @@ def main(argv: list[str] | None = None) -> int:
             links.append(f"![scale curves]({LATEST_SCALE.name})")
         report.updateReadme(text + ("\n\n" + "\n".join(links) if links else ""))
     print(text)
-    sizes = {b.key: sizesFor(b, opts.mode) for b in opts.benches}
     path.write_text(json.dumps({
-        "command": command, "machine": info, "mode": opts.mode, "runs": opts.runs,
+        "command": command, "machine": info, "mode": mode, "runs": runs,
         "frameworks": frameworks, "unavailable": unavailable, "sizes": sizes,
         "samples": samples, "rows": rows, "table": text, "noise": noise,
         "plots": {k: str(v) for k, v in plots.items()},
     }, indent=1))
     print(f"\nbench: JSON written to {path}", file=log)
-    return 1 if failures else 0
 
 
 def _plots(opts: Any, rows: list[dict[str, Any]], samples: dict[str, Any],

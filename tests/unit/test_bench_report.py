@@ -142,3 +142,29 @@ def test_readmeSectionIsReplacedBetweenTheMarkers(tmp_path: Path) -> None:
     report.updateReadme("new table", readme)
     assert readme.read_text() == ("intro\n<!-- bench-table-start -->\nnew table\n"
                                   "<!-- bench-table-end -->\nrest\n")
+
+
+def test_rerenderRebuildsASavedRunWithTodaysTargets(tmp_path: Path, capsys: Any) -> None:
+    """``--rerender``: a saved run's samples, machine and command, today's catalog targets."""
+    import json
+
+    from bench.run import main
+
+    machine = report.machine()
+    machine.update(date="2026-12-04T09:00:00+00:00", loadavg_end=[0.2, 0.2, 0.2], duration_s=1.0)
+    saved = tmp_path / "run.json"
+    saved.write_text(json.dumps({
+        "command": "python -m bench --only timers", "mode": "full", "runs": 1,
+        "machine": machine,
+        "frameworks": ["plait", "twisted"], "unavailable": {},
+        "sizes": {"timers": {}},
+        "samples": {"timers": {"plait": [{"rate": 340.0}], "twisted": [{"rate": 100.0}]}},
+    }))
+    out = tmp_path / "again.json"
+    assert main(["--rerender", str(saved), "--json", str(out), "--no-plot"]) == 0
+    again = json.loads(out.read_text())
+    assert again["command"] == "python -m bench --only timers"
+    assert again["samples"] == {"timers": {"plait": [{"rate": 340.0}], "twisted": [{"rate": 100.0}]}}
+    (row,) = [r for r in again["rows"] if r["label"] == "timers"]
+    assert row["target"] == 3.3 and row["met"] is True
+    assert "| ≥ 3.3× | ✓ |" in capsys.readouterr().out

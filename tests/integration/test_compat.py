@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_examples import ENV, EXAMPLES, ROOT, TIMEOUT, Server, server  # noqa: F401
+from tests.integration.test_examples import ENV, EXAMPLES, ROOT, TIMEOUT, Server
 
 TWISTED_NAMES = [
     ("from plait import reactor, protocol", "from twisted.internet import reactor, protocol"),
@@ -80,7 +80,7 @@ def test_unsupportedTwistedModuleIsAClearImportError(tmp_path: Path) -> None:
     "example",
     ["echo_client.py", "welcome_message.py", "greeter.py", "greeter_clientcreator.py"],
 )
-def test_howtoProgramsRunUnchangedUnderCompat(server: Server, tmp_path: Path, example: str) -> None:  # noqa: F811
+def test_howtoProgramsRunUnchangedUnderCompat(server: Server, tmp_path: Path, example: str) -> None:
     """Each howto client, written with Twisted imports, runs on plait."""
     program = asTwistedProgram(EXAMPLES / example, tmp_path / example)
     result = runCompat(str(program), "127.0.0.1", server.port)

@@ -9,26 +9,9 @@ loopback port.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.integration.test_examples import EXAMPLES, Server, _run
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def droppingServer() -> Iterator[Server]:
-    s = Server("--drop", "0.2")
-    yield s
-    s.stop()
 
 
 def test_tourEchoSaysHelloAndStops(server: Server) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,20 +59,6 @@ class Server:
             for stream in (self.proc.stdout, self.proc.stderr):
                 if stream is not None:
                     stream.close()
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def droppingServer() -> Iterator[Server]:
-    s = Server("--drop", "0.2")
-    yield s
-    s.stop()
 
 
 def test_echoClientPrintsEveryFactoryState(server: Server) -> None:

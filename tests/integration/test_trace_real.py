@@ -249,13 +249,6 @@ def _trace(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    yield s
-    s.stop()
-
-
 def test_commandTracesTheGreeterExample(server: Server, tmp_path: Path) -> None:
     """python -m plait.trace --format json -o FILE examples/greeter.py HOST PORT"""
     path = tmp_path / "trace.jsonl"
